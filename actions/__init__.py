@@ -1,0 +1,1 @@
+"""Custom actions of the IOM Poland assistant (served by `rasa run actions`)."""

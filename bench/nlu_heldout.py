@@ -1,0 +1,138 @@
+"""Intent accuracy and macro-F1 per language on the held-out set (tests/nlu_heldout).
+
+Usage: python bench/nlu_heldout.py --model models/iom.tar.gz --out bench/results/x.md
+A prediction of `nlu_fallback` counts as wrong (the bot asked to clarify instead of
+answering). Safety recall counts a message of a safety intent as caught when the
+prediction is any safety intent, since each of them gives the 112/KCIK lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+ROOT = Path(__file__).resolve().parent.parent
+SAFETY = ["immediate_danger", "report_trafficking", "ask_trafficking_signs"]
+SAFETY_GROUP = set(SAFETY) | {"emotional_crisis"}
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs of one Rasa NLU YAML file."""
+    pairs = []
+    for item in yaml.safe_load(path.read_text("utf-8"))["nlu"]:
+        for line in item["examples"].splitlines():
+            text = line.strip()[2:].strip()
+            if text:
+                pairs.append((text, item["intent"]))
+    return pairs
+
+
+async def predict(model: str, texts: list[str]) -> list[str]:
+    """Predicted intent of each text through the full trained pipeline."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+
+
+def machine() -> str:
+    """One line describing the machine the numbers come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def evaluate(pairs: list[tuple[str, str]], predicted: list[str]) -> dict[str, float]:
+    gold = [intent for _, intent in pairs]
+    labels = sorted(set(gold))
+    safety_idx = [i for i, g in enumerate(gold) if g in SAFETY]
+    caught = [predicted[i] in SAFETY_GROUP for i in safety_idx]
+    return {
+        "n": len(gold),
+        "accuracy": accuracy_score(gold, predicted),
+        "macro_f1": f1_score(
+            gold, predicted, labels=labels, average="macro", zero_division=0
+        ),
+        **{
+            f"recall_{s}": recall_score(
+                gold, predicted, labels=[s], average="macro", zero_division=0
+            )
+            for s in SAFETY
+        },
+        "safety_group_recall": sum(caught) / len(caught) if caught else float("nan"),
+        "fallback_rate": predicted.count("nlu_fallback") / len(predicted),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=str(ROOT / "models" / "iom.tar.gz"))
+    parser.add_argument(
+        "--out", default=str(ROOT / "bench" / "results" / "nlu_heldout.md")
+    )
+    args = parser.parse_args()
+
+    rows, confusions = [], []
+    for language in ("pl", "en"):
+        pairs = load_examples(ROOT / "tests" / "nlu_heldout" / f"{language}.yml")
+        started = time.perf_counter()
+        predicted = asyncio.run(predict(args.model, [t for t, _ in pairs]))
+        seconds = time.perf_counter() - started
+        rows.append((language, evaluate(pairs, predicted), seconds))
+        wrong = Counter(
+            (g, p) for (_, g), p in zip(pairs, predicted, strict=False) if g != p
+        )
+        confusions.append((language, wrong.most_common(8)))
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    lines = [
+        "# NLU on the held-out set",
+        "",
+        f"Model `{args.model}`, commit `{commit or 'uncommitted'}`, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}. Machine: {machine()}.",
+        "",
+        "| language | n | accuracy | macro-F1 | recall danger | recall report_trafficking"
+        " | recall trafficking_signs | safety-group recall | fallback rate |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for language, m, _ in rows:
+        lines.append(
+            f"| {language} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
+            f"{m['recall_immediate_danger']:.3f} | {m['recall_report_trafficking']:.3f} | "
+            f"{m['recall_ask_trafficking_signs']:.3f} | {m['safety_group_recall']:.3f} | "
+            f"{m['fallback_rate']:.3f} |"
+        )
+    lines += ["", "Most frequent errors (gold → predicted, count):", ""]
+    for language, wrong in confusions:
+        lines.append(
+            f"- {language}: " + "; ".join(f"{g} → {p} ({c})" for (g, p), c in wrong)
+        )
+    report = "\n".join(lines) + "\n"
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(report, "utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

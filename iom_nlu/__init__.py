@@ -1,0 +1,1 @@
+"""Custom Rasa components for the IOM Poland assistant (language, lemmas, policy)."""

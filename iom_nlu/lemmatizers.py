@@ -1,0 +1,95 @@
+"""Lemmatizer back-ends for the Polish/English tokenizer.
+
+Two back-ends, chosen by :func:`resolve_backend`:
+
+* ``spacy``: a spaCy pipeline loaded by package name or path (the design card's
+  ``pl_core_news_sm`` when it is installed) tokenizes and lemmatizes Polish text;
+* ``simplemma``: the offline dictionary lemmatizer from PyPI, for both languages;
+* ``none``: lowercased words only (the baseline the benchmark compares with).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from iom_nlu.language import normalise
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "spacy", "simplemma", "none")
+
+
+@dataclass
+class LemmaBackend:
+    """The chosen back-end and, for spaCy, the loaded pipeline."""
+
+    name: str
+    spacy_model: str | None = None
+    nlp: Any = field(default=None, repr=False)
+
+    def lemma(self, word: str, language: str | None) -> str:
+        """Lemma of one word (lowercased, diacritics removed) in ``language``."""
+        lowered = word.lower()
+        if self.name == "none":
+            return normalise(lowered)
+        import simplemma
+
+        languages = (language,) if language in ("pl", "en") else ("pl", "en")
+        for code in languages:
+            lemma = simplemma.lemmatize(lowered, lang=code)
+            if lemma != lowered or code == languages[-1]:
+                return normalise(lemma)
+        return normalise(lowered)  # pragma: no cover
+
+    def metadata(self) -> dict[str, Any]:
+        """What trained the model: written into the model's resource."""
+        info: dict[str, Any] = {"backend": self.name, "spacy_model": self.spacy_model}
+        if self.nlp is not None:
+            info["spacy_pipeline"] = {
+                "name": self.nlp.meta.get("name"),
+                "lang": self.nlp.lang,
+                "version": self.nlp.meta.get("version"),
+            }
+        if self.name in ("simplemma", "spacy"):
+            from importlib.metadata import version
+
+            info["simplemma_version"] = version("simplemma")
+        return info
+
+
+def load_spacy(model: str) -> Any:
+    """Load a spaCy pipeline by package name or path; None when unavailable."""
+    try:
+        import spacy
+
+        return spacy.load(model)
+    except (OSError, ImportError, ValueError) as error:
+        logger.info("spaCy pipeline %r is not available: %s", model, error)
+        return None
+
+
+def resolve_backend(requested: str, spacy_model: str) -> LemmaBackend:
+    """Pick the back-end: ``auto`` prefers the spaCy pipeline when installed."""
+    if requested not in BACKENDS:
+        raise ValueError(f"lemmatizer must be one of {BACKENDS}, not {requested!r}")
+    if requested in ("auto", "spacy"):
+        nlp = load_spacy(spacy_model)
+        if nlp is not None:
+            return LemmaBackend("spacy", spacy_model, nlp)
+        if requested == "spacy":
+            logger.warning(
+                "spaCy pipeline %r could not be loaded; using simplemma instead "
+                "(run `make install` where the network allows to install it).",
+                spacy_model,
+            )
+        return LemmaBackend("simplemma", spacy_model)
+    return LemmaBackend(requested, spacy_model)
+
+
+def warm_up(backend: LemmaBackend) -> None:
+    """Load dictionaries now so the first user message is not slow."""
+    if backend.name in ("simplemma", "spacy"):
+        backend.lemma("pracodawcy", "pl")
+        backend.lemma("working", "en")

@@ -1,0 +1,15 @@
+# Default settings for every make target; each may be overridden from the
+# environment (see .env.example). Sourced, not executed.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export VAR_DIR="${VAR_DIR:-$ROOT/var}"
+export RASA_HOST="${RASA_HOST:-127.0.0.1}"
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_HOST="${ACTION_HOST:-127.0.0.1}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export WIDGET_PORT="${WIDGET_PORT:-8080}"
+export CONSOLE_PORT="${CONSOLE_PORT:-8081}"
+export TRACKER_URL="${TRACKER_URL:-sqlite:///$VAR_DIR/rasa.db}"
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+mkdir -p "$VAR_DIR"

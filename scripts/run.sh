@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Start the whole product in one terminal: action server and Rasa server
+# (REST + socket.io channels, SQLite tracker store under var/). Ctrl-C stops all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+BIN=.venv/bin
+pids=()
+stop() {
+    trap - INT TERM EXIT
+    echo "Stopping..."
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+"$BIN/rasa" run actions --port "$ACTION_PORT" --actions actions &
+pids+=($!)
+
+api_flags=()
+if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
+    : "${RASA_API_TOKEN:?RASA_API_TOKEN must be set when RASA_ENABLE_API=1}"
+    api_flags=(--enable-api --auth-token "$RASA_API_TOKEN")
+fi
+"$BIN/rasa" run --model models/iom.tar.gz --interface "$RASA_HOST" --port "$RASA_PORT" \
+    --credentials credentials.yml --endpoints endpoints.yml \
+    --cors "${CORS_ORIGIN:-http://localhost:$WIDGET_PORT}" "${api_flags[@]}" &
+pids+=($!)
+
+echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
+echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"
+echo "Press Ctrl-C to stop."
+wait -n "${pids[@]}"

@@ -1,0 +1,35 @@
+"""Shared fixtures: the real domain, data files and the sourced contact facts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FACTS = ROOT.parent / "shared" / "facts" / "contacts.sourced.yml"
+MODEL = ROOT / "models" / "iom.tar.gz"
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse one YAML file (anchors resolved)."""
+    return yaml.safe_load(path.read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """domain.yml as a dict."""
+    return load_yaml(ROOT / "domain.yml")
+
+
+@pytest.fixture(scope="session")
+def facts() -> dict[str, Any]:
+    """The shared, sourced contact facts (../shared/facts/contacts.sourced.yml)."""
+    if not FACTS.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{FACTS} is missing: CI must have shared/ beside the repo")
+        pytest.skip(f"{FACTS} not found (outside CI)")
+    return load_yaml(FACTS)

@@ -1,0 +1,166 @@
+"""Consistency of domain, data, facts and docs (no trained model needed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, load_yaml
+
+LANGUAGES = ("pl", "en")
+NOT_PER_LANGUAGE = {"other_language"}  # trained from data/nlu/other/
+
+
+def _intents_in(folder: Path) -> set[str]:
+    intents: set[str] = set()
+    for path in folder.glob("*.yml"):
+        for item in load_yaml(path).get("nlu", []):
+            if "intent" in item:
+                intents.add(item["intent"])
+    return intents
+
+
+def _variation_language(variation: dict[str, Any]) -> str | None:
+    for condition in variation.get("condition") or []:
+        if condition.get("name") == "language":
+            return condition.get("value")
+    return None
+
+
+def test_every_response_has_one_polish_and_one_english_variation(domain: dict) -> None:
+    for name, variations in domain["responses"].items():
+        languages = sorted(_variation_language(v) or "none" for v in variations)
+        assert languages == ["en", "pl"], f"{name}: variations {languages}"
+
+
+def test_buttons_match_across_languages(domain: dict) -> None:
+    for name, variations in domain["responses"].items():
+        payloads = {
+            _variation_language(v): [b["payload"] for b in v.get("buttons", [])]
+            for v in variations
+        }
+        assert payloads["pl"] == payloads["en"], name
+        for variation in variations:
+            for button in variation.get("buttons", []):
+                intent = button["payload"].lstrip("/").split("{")[0]
+                assert intent in domain["intents"], f"{name}: button to {intent}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_has_training_data_in_both_languages(
+    domain: dict, language: str
+) -> None:
+    expected = set(domain["intents"]) - NOT_PER_LANGUAGE
+    assert _intents_in(ROOT / "data" / "nlu" / language) == expected
+
+
+def test_other_language_intent_has_its_own_data() -> None:
+    assert _intents_in(ROOT / "data" / "nlu" / "other") == NOT_PER_LANGUAGE
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_heldout_set_covers_every_intent_and_is_not_in_training_data(
+    domain: dict, language: str
+) -> None:
+    heldout = load_yaml(ROOT / "tests" / "nlu_heldout" / f"{language}.yml")["nlu"]
+    intents = {item["intent"] for item in heldout}
+    assert set(domain["intents"]) - NOT_PER_LANGUAGE <= intents
+    training = set()
+    for path in (ROOT / "data" / "nlu").rglob("*.yml"):
+        for item in load_yaml(path).get("nlu", []):
+            for line in (item.get("examples") or "").splitlines():
+                text = re.sub(r"\[([^\]]*)\][({][^)}]*[)}]", r"\1", line.strip("- "))
+                training.add(text.strip().lower())
+    for item in heldout:
+        for line in item["examples"].splitlines():
+            assert line.strip("- ").strip().lower() not in training, line
+
+
+def test_safety_rules_do_not_depend_on_custom_actions() -> None:
+    rules = load_yaml(ROOT / "data" / "rules" / "safety.yml")["rules"]
+    for rule in rules:
+        actions = [s["action"] for s in rule["steps"] if "action" in s]
+        assert all(a.startswith("utter_") for a in actions), rule["rule"]
+
+
+# --- phone numbers trace to the sourced facts -------------------------------
+
+_PHONE = re.compile(
+    r"\+48(?:[ -]?\d){9}"  # +48 22 490 20 44
+    r"|\b\d{3} \d{3} \d{3}\b"  # 801 002 006, 459 599 000
+    r"|\b\d{3} \d{2} \d{4}\b"  # 800 70 2222
+    r"|\b116 ?\d{3}\b"  # 116 123
+    r"|\b(?:112|997)\b"
+)
+
+
+def normalise_phone(raw: str) -> str:
+    """Digits as stored in the facts file: +48 prefix except special numbers."""
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+48"):
+        return "+" + digits
+    if len(digits) == 9 and not digits.startswith(("800", "801")):
+        return "+48" + digits
+    return digits
+
+
+def _confirmed_numbers(facts: dict) -> set[str]:
+    numbers = set()
+    for entry in facts["entries"]:
+        if entry.get("unconfirmed"):
+            continue
+        for phone in entry.get("phones") or []:
+            if not phone.get("unconfirmed"):
+                numbers.add(phone["number"])
+    return numbers
+
+
+def _response_texts(domain: dict) -> Iterator[tuple[str, str]]:
+    for name, variations in domain["responses"].items():
+        for variation in variations:
+            yield name, variation["text"]
+
+
+def test_every_phone_number_in_responses_is_confirmed_in_the_facts(
+    domain: dict, facts: dict
+) -> None:
+    confirmed = _confirmed_numbers(facts)
+    found = 0
+    for name, text in _response_texts(domain):
+        for raw in _PHONE.findall(text):
+            found += 1
+            assert normalise_phone(raw) in confirmed, f"{name}: {raw} is not sourced"
+    assert found > 20  # the check really looked at numbers
+
+
+def test_unconfirmed_numbers_are_never_in_responses(domain: dict, facts: dict) -> None:
+    unconfirmed = {
+        phone["number"]
+        for entry in facts["entries"]
+        for phone in entry.get("phones") or []
+        if phone.get("unconfirmed") or entry.get("unconfirmed")
+    } - _confirmed_numbers(facts)
+    for name, text in _response_texts(domain):
+        numbers = {normalise_phone(raw) for raw in _PHONE.findall(text)}
+        assert not numbers & unconfirmed, name
+
+
+# --- README and docs ---------------------------------------------------------
+
+
+def test_paths_named_in_readme_exist() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    paths = set(
+        re.findall(r"`([\w./-]+/[\w./-]*|[\w-]+\.(?:yml|md|py|txt|sh))`", readme)
+    )
+    assert paths, "README names no paths"
+    missing = [
+        p
+        for p in paths
+        if not (ROOT / p).exists() and not p.startswith(("var/", "models/", "http"))
+    ]
+    assert not missing, f"README names missing paths: {missing}"
