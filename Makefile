@@ -11,7 +11,7 @@ MODEL   := models/iom.tar.gz
 PYTHON_SYS ?= $(shell command -v python3.10 2>/dev/null || pyenv which python3.10 2>/dev/null)
 TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: help install run train validate test pytest test-stories bench-nlu lint format clean
+.PHONY: help install run train validate validate-contacts test pytest test-stories bench-nlu lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,8 +32,11 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 
 train: $(MODEL) ## Train the model if it is missing or older than its data
 
-validate: install ## rasa data validate, failing on any warning
-	$(RASA) data validate --fail-on-warnings
+validate: install validate-contacts ## rasa data validate (failing on warnings, see scripts/validate_data.py) and the contact directory
+	$(ENV) $(PY) scripts/validate_data.py
+
+validate-contacts: install ## Check knowledge/contacts.yml against its schema
+	$(ENV) $(PY) scripts/validate_contacts.py
 
 run: $(MODEL) ## Run the whole product (Rasa :5005, actions :5055); Ctrl-C stops it
 	bash scripts/run.sh
@@ -45,10 +48,10 @@ test-stories: $(MODEL) ## Test stories in both languages, failing on any predict
 	$(RASA) test core --stories tests/stories --model $(MODEL) \
 	    --fail-on-prediction-errors --out results/core
 
-test: install validate train pytest test-stories ## Everything CI runs
+test: install lint validate train pytest test-stories ## Everything CI runs
 	@echo "make test: all checks passed"
 
-bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out set
+bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
 	$(ENV) $(PY) bench/nlu_heldout.py --model $(MODEL) --out bench/results/nlu_heldout.md
 
 lint: install ## ruff, black --check, mypy

@@ -1,0 +1,180 @@
+"""Custom actions: thin classes over the typed modules beside them.
+
+All user-facing text is in domain.yml; these classes only choose responses and fill
+their variables with data from the contact directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.cities import canonical_city
+from actions.contacts import Contact, DirectoryError
+from actions.directory_store import shared_store
+from actions.handoff import STAFF_HOURS, record_handoff
+from actions.lookup import find_contacts, topic_for
+from actions.opening_hours import open_state
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time (tests pass a fixed clock instead)."""
+    return datetime.now(timezone.utc)
+
+
+def _language(tracker: Tracker) -> str:
+    return "en" if tracker.get_slot("language") == "en" else "pl"
+
+
+def _city(tracker: Tracker) -> str | None:
+    for value in tracker.get_latest_entity_values("city"):
+        city = canonical_city(str(value))
+        if city:
+            return city
+    return canonical_city(tracker.latest_message.get("text") or "") or (
+        canonical_city(tracker.get_slot("city") or "")
+    )
+
+
+def contact_lines(contact: Contact, language: str) -> str:
+    """Verified phones (tel: links), e-mails (mailto:) and website, one per line."""
+    lines = []
+    for phone in contact.phones:
+        if phone.status != "verified":
+            continue
+        label = f" ({getattr(phone.label, language)})" if phone.label else ""
+        lines.append(f"📞 [{phone.display}](tel:{phone.number}){label}")
+    for email in contact.emails:
+        if email.status == "verified":
+            lines.append(f"✉️ [{email.address}](mailto:{email.address})")
+    if contact.website:
+        lines.append(f"🌐 {contact.website}")
+    return "\n".join(lines)
+
+
+class ActionLookupContact(Action):
+    """Answer with the contacts for the user's topic, city and language."""
+
+    def __init__(self, clock: Clock = utc_now) -> None:
+        """``clock`` decides "open now" (fixed in tests)."""
+        self.clock = clock
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_lookup_contact"
+
+    def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Utter a card per contact, with open-now state and caveats."""
+        language = _language(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = topic_for(next(tracker.get_latest_entity_values("topic"), None), intent)
+        city = _city(tracker)
+        try:
+            directory = shared_store().get()
+        except DirectoryError as error:
+            logger.error("No valid contact directory: %s", error)
+            dispatcher.utter_message(response="utter_contact_directory_unavailable")
+            return []
+        result = find_contacts(directory, topic, city)
+        if city and not result.local_found:
+            dispatcher.utter_message(response="utter_contact_no_local", city=city)
+        now = self.clock()
+        for contact in result.contacts:
+            self._utter_contact(dispatcher, contact, language, now)
+        return [SlotSet("city", city)] if city else []
+
+    @staticmethod
+    def _utter_contact(
+        dispatcher: CollectingDispatcher, contact: Contact, language: str, now: datetime
+    ) -> None:
+        dispatcher.utter_message(
+            response="utter_contact_card",
+            name=getattr(contact.name, language),
+            help=getattr(contact.help, language),
+            contact_lines=contact_lines(contact, language),
+        )
+        website = contact.verify_at or contact.website or ""
+        if contact.status == "unconfirmed":
+            dispatcher.utter_message(
+                response="utter_contact_unconfirmed", website=website
+            )
+            return
+        if contact.hours is None:
+            return
+        if contact.hours.status == "unconfirmed":
+            dispatcher.utter_message(
+                response="utter_contact_hours_unconfirmed", website=website
+            )
+            return
+        state = open_state(contact.hours, now)
+        if state.always:
+            dispatcher.utter_message(response="utter_contact_always_open")
+        elif state.open_now:
+            dispatcher.utter_message(response="utter_contact_open_now")
+        elif state.next_open is not None:
+            dispatcher.utter_message(
+                response="utter_contact_closed",
+                next_open=state.next_open.strftime("%d.%m %H:%M"),
+            )
+
+
+class ActionRequestHuman(Action):
+    """Record a handoff request and say honestly when staff may respond."""
+
+    def __init__(self, clock: Clock = utc_now, database_url: str | None = None):
+        """``clock`` and ``database_url`` are fixed in tests."""
+        self.clock = clock
+        self.database_url = database_url
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_request_human"
+
+    def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Insert an `open` row into handoff_requests, then tell the user."""
+        now = self.clock()
+        try:
+            record_handoff(
+                tracker.sender_id,
+                _language(tracker),
+                tracker.get_slot("topic"),
+                now=now,
+                url=self.database_url,
+            )
+        except SQLAlchemyError as error:
+            logger.error(
+                "Could not record handoff for %s: %s", tracker.sender_id, error
+            )
+            dispatcher.utter_message(response="utter_handoff_not_recorded")
+            return []
+        state = open_state(STAFF_HOURS, now)
+        if state.open_now:
+            dispatcher.utter_message(response="utter_handoff_recorded_open")
+        else:
+            next_open = (
+                state.next_open.strftime("%d.%m %H:%M") if state.next_open else ""
+            )
+            dispatcher.utter_message(
+                response="utter_handoff_recorded_closed", next_open=next_open
+            )
+        return []

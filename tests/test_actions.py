@@ -1,0 +1,216 @@
+"""Custom actions with real rasa-sdk Tracker/CollectingDispatcher and the real domain."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+
+from actions.actions import ActionLookupContact, ActionRequestHuman
+from actions.directory_store import DirectoryStore
+from actions.opening_hours import WARSAW
+from tests.conftest import ROOT
+
+TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=WARSAW)
+SATURDAY_12 = datetime(2026, 11, 28, 12, 0, tzinfo=WARSAW)
+
+
+def tracker(
+    text: str,
+    intent: str,
+    language: str = "pl",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+) -> Tracker:
+    return Tracker(
+        sender_id="test-user",
+        slots={"language": language, "city": None, "topic": None, **(slots or {})},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": entities or [],
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run_lookup(t: Tracker, domain: dict, now: datetime = TUESDAY_10):
+    dispatcher = CollectingDispatcher()
+    events = ActionLookupContact(clock=lambda: now).run(dispatcher, t, domain)
+    return dispatcher.messages, events
+
+
+def responses(messages: list[dict]) -> list[str]:
+    return [m["response"] for m in messages]
+
+
+def cards(messages: list[dict]) -> list[str]:
+    return [m["name"] for m in messages if m["response"] == "utter_contact_card"]
+
+
+def test_every_domain_action_is_registered_in_the_action_server(domain: dict) -> None:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(domain["actions"]) <= set(executor.actions)
+
+
+def test_trafficking_hotline_in_english_is_open_24_7(domain: dict) -> None:
+    messages, _ = run_lookup(
+        tracker(
+            "is the trafficking hotline open now?",
+            "contact_iom",
+            "en",
+            [{"entity": "topic", "value": "trafficking"}],
+        ),
+        domain,
+    )
+    names = cards(messages)
+    assert (
+        names[0]
+        == "National Consulting and Intervention Centre for Victims of Trafficking (KCIK)"
+    )
+    assert any("La Strada" in n for n in names)
+    assert "[+48 22 628 01 20](tel:+48226280120)" in messages[0]["contact_lines"]
+    assert responses(messages)[1] == "utter_contact_always_open"
+
+
+def test_iom_office_number_in_polish_gives_only_confirmed_numbers(domain: dict) -> None:
+    messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
+    names = cards(messages)
+    assert names[0] == "Infolinia Migrant Info (IOM)"
+    assert "IOM – Biuro Krajowe w Polsce (Warszawa)" in names
+    office = next(m for m in messages if m.get("name", "").startswith("IOM – Biuro"))
+    assert "iomwarsaw@iom.int" in office["contact_lines"]
+    assert "538 91 03" not in office["contact_lines"]  # unconfirmed (2015) number
+
+
+def test_inflected_polish_city_finds_the_local_point(domain: dict) -> None:
+    messages, events = run_lookup(
+        tracker(
+            "gdzie w Krakowie pomogą cudzoziemcom",
+            "ask_info_line",
+            entities=[{"entity": "city", "value": "Krakowie"}],
+        ),
+        domain,
+    )
+    assert cards(messages)[0] == "Punkt Informacyjny dla Obcokrajowców (Kraków)"
+    # its hours are unconfirmed: a "please check" note, never "open now"
+    assert responses(messages)[1] == "utter_contact_hours_unconfirmed"
+    assert events == [SlotSet("city", "Kraków")]
+
+
+def test_city_without_a_local_office_says_so_and_gives_nationwide_lines(
+    domain: dict,
+) -> None:
+    messages, _ = run_lookup(
+        tracker("where can I get help in Wroclaw", "ask_info_line", "en"), domain
+    )
+    assert responses(messages)[:2] == [
+        "utter_contact_card",
+        "utter_contact_unconfirmed",
+    ]
+    assert cards(messages)[0] == "WroMigrant information point (Wrocław)"
+    assert "Migrant Info line (IOM)" in cards(messages)
+
+    messages, _ = run_lookup(
+        tracker("pomoc w Szczecinie", "ask_info_line", "pl"), domain
+    )
+    assert messages[0] == {
+        **messages[0],
+        "response": "utter_contact_no_local",
+        "city": "Szczecin",
+    }
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [(TUESDAY_10, ["utter_contact_open_now"]), (SATURDAY_12, ["utter_contact_closed"])],
+)
+def test_open_or_closed_with_a_fixed_clock(
+    domain: dict, now: datetime, expected
+) -> None:
+    messages, _ = run_lookup(
+        tracker("infolinia dla cudzoziemcow", "ask_info_line"), domain, now
+    )
+    assert cards(messages)[0] == "Infolinia Migrant Info (IOM)"
+    assert responses(messages)[1:2] == expected
+    if now == SATURDAY_12:
+        assert messages[1]["next_open"] == "30.11 09:00"
+
+
+def test_all_response_names_used_by_actions_exist_in_both_languages(
+    domain: dict,
+) -> None:
+    messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
+    for name in responses(messages):
+        assert {v["condition"][0]["value"] for v in domain["responses"][name]} == {
+            "pl",
+            "en",
+        }
+
+
+def test_directory_reloads_on_change_and_keeps_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.yml"
+    shutil.copy(ROOT / "knowledge" / "contacts.yml", path)
+    store = DirectoryStore(path)
+    assert store.get().by_id("kcik").name.en.endswith("(KCIK)")
+
+    text = path.read_text("utf-8").replace('(KCIK)"', '(KCIK), edited"', 1)
+    path.write_text(text, "utf-8")
+    assert store.get().by_id("kcik").name.pl.endswith("(KCIK), edited")
+
+    path.write_text(text.replace('number: "112"', 'number: "11X"'), "utf-8")
+    assert store.get().by_id("kcik").name.pl.endswith("(KCIK), edited")  # last good
+    assert "entry 'emergency_112'" in (store.last_error or "")
+
+
+def test_handoff_writes_an_open_row_to_a_real_sqlite_file(
+    domain: dict, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    dispatcher = CollectingDispatcher()
+    action = ActionRequestHuman(clock=lambda: SATURDAY_12, database_url=url)
+    action.run(
+        dispatcher,
+        tracker(
+            "chcę rozmawiać z człowiekiem", "request_human", slots={"topic": "work"}
+        ),
+        domain,
+    )
+
+    with sa.create_engine(url).connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "select conversation_id, language, topic, status from handoff_requests"
+            )
+        ).all()
+    assert rows == [("test-user", "pl", "work", "open")]
+    assert dispatcher.messages == [
+        {
+            **dispatcher.messages[0],
+            "response": "utter_handoff_recorded_closed",
+            "next_open": "30.11 09:00",
+        }
+    ]
+
+
+def test_handoff_database_failure_still_gives_phone_lines(
+    domain: dict, tmp_path: Path
+) -> None:
+    dispatcher = CollectingDispatcher()
+    bad_url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    ActionRequestHuman(database_url=bad_url).run(
+        dispatcher, tracker("human", "request_human", "en"), domain
+    )
+    assert responses(dispatcher.messages) == ["utter_handoff_not_recorded"]

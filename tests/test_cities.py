@@ -1,0 +1,64 @@
+"""Polish city names in any case form, with or without diacritics."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.cities import CITIES, canonical_city
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("w Krakowie", "Kraków"),
+        ("z Krakowa", "Kraków"),
+        ("w krakowie", "Kraków"),
+        ("Krakow", "Kraków"),
+        ("Cracow", "Kraków"),
+        ("z Wrocławia", "Wrocław"),
+        ("we Wrocławiu", "Wrocław"),
+        ("we Wroclawiu", "Wrocław"),
+        ("Wroclaw", "Wrocław"),
+        ("do Gdańska", "Gdańsk"),
+        ("w Gdańsku", "Gdańsk"),
+        ("Gdansk", "Gdańsk"),
+        ("w Poznaniu", "Poznań"),
+        ("z Poznania", "Poznań"),
+        ("Poznan", "Poznań"),
+        ("Lublinie", "Lublin"),
+        ("do Lublina", "Lublin"),
+        ("w Warszawie", "Warszawa"),
+        ("do Warszawy", "Warszawa"),
+        ("Warsaw", "Warszawa"),
+        ("w Łodzi", "Łódź"),
+        ("w Lodzi", "Łódź"),
+        ("Lodz", "Łódź"),
+        ("w Katowicach", "Katowice"),
+        ("z Katowic", "Katowice"),
+        ("w Rzeszowie", "Rzeszów"),
+        ("Rzeszow", "Rzeszów"),
+        ("w Białymstoku", "Białystok"),
+        ("w Bialymstoku", "Białystok"),
+        ("w Gdyni", "Gdynia"),
+        ("w Szczecinie", "Szczecin"),
+        ("w Przemyślu", "Przemyśl"),
+        ("w Chełmie", "Chełm"),
+        ("gdzie w Krakowie pomogą cudzoziemcom", "Kraków"),
+        ("where can I get help in Wroclaw", "Wrocław"),
+    ],
+)
+def test_inflected_and_ascii_forms_resolve_to_the_canonical_city(
+    text: str, city: str
+) -> None:
+    assert canonical_city(text) == city
+
+
+@pytest.mark.parametrize(
+    "text", ["numer do biura IOM", "I need help", "w domu", "", "z pracy do domu"]
+)
+def test_text_without_a_city_gives_none(text: str) -> None:
+    assert canonical_city(text) is None
+
+
+def test_every_canonical_city_resolves_to_itself() -> None:
+    assert all(canonical_city(city) == city for city in CITIES)
