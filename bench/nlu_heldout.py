@@ -105,12 +105,14 @@ def main() -> None:
         )
         confusions.append((f"{name} {language}", wrong.most_common(8)))
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "uncommitted"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " + uncommitted changes"
     lines = [
         "# NLU on the held-out set",
         "",
