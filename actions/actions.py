@@ -47,7 +47,7 @@ def _city(tracker: Tracker) -> str | None:
 
 
 def contact_lines(contact: Contact, language: str) -> str:
-    """Verified phones (tel: links), e-mails (mailto:) and website, one per line."""
+    """Verified phones (tel:), e-mails (mailto:), address and website, one per line."""
     lines = []
     for phone in contact.phones:
         if phone.status != "verified":
@@ -57,6 +57,8 @@ def contact_lines(contact: Contact, language: str) -> str:
     for email in contact.emails:
         if email.status == "verified":
             lines.append(f"✉️ [{email.address}](mailto:{email.address})")
+    if contact.address and contact.address.status == "verified":
+        lines.append(f"📍 {contact.address.value}")
     if contact.website:
         lines.append(f"🌐 {contact.website}")
     return "\n".join(lines)

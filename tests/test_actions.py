@@ -214,3 +214,14 @@ def test_handoff_database_failure_still_gives_phone_lines(
         dispatcher, tracker("human", "request_human", "en"), domain
     )
     assert responses(dispatcher.messages) == ["utter_handoff_not_recorded"]
+
+
+def test_verified_address_is_shown_and_unconfirmed_address_is_not(domain: dict) -> None:
+    messages, _ = run_lookup(
+        tracker("gdzie złożyć wniosek o pobyt w Lublinie", "ask_residence"), domain
+    )
+    lublin = next(m for m in messages if m.get("name", "").startswith("Lubelski"))
+    assert "📍 ul. Czechowska 15, Lublin (parter)" in lublin["contact_lines"]
+    messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
+    office = next(m for m in messages if m.get("name", "").startswith("IOM – Biuro"))
+    assert "Mariensztat" not in office["contact_lines"]

@@ -59,40 +59,39 @@ class LiveBot:
         }
         logs = tmp / "logs"
         logs.mkdir()
-        self.actions = subprocess.Popen(
-            [
-                RASA,
-                "run",
-                "actions",
-                "--port",
-                str(self.action_port),
-                "--actions",
-                "actions",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(logs / "actions.log", "w"),
-            stderr=subprocess.STDOUT,
+
+        def start(name: str, *args: str) -> subprocess.Popen:
+            log = open(
+                logs / f"{name}.log", "w"
+            )  # noqa: SIM115 (lives with the process)
+            return subprocess.Popen(
+                [RASA, "run", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        self.actions = start(
+            "actions",
+            "actions",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            "actions",
         )
-        self.rasa = subprocess.Popen(
-            [
-                RASA,
-                "run",
-                "--model",
-                str(MODEL),
-                "--port",
-                str(self.rasa_port),
-                "--interface",
-                "127.0.0.1",
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(logs / "rasa.log", "w"),
-            stderr=subprocess.STDOUT,
+        self.rasa = start(
+            "rasa",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(self.rasa_port),
+            "--interface",
+            "127.0.0.1",
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
         )
         wait_for(f"http://127.0.0.1:{self.action_port}/health")
         wait_for(f"http://127.0.0.1:{self.rasa_port}/")
@@ -143,6 +142,20 @@ def test_english_lookup_over_rest(bot: LiveBot) -> None:
     text = "\n".join(bot.say(user, "what is the phone number of IOM?"))
     assert "Migrant Info line (IOM)" in text
     assert "iomwarsaw@iom.int" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("gdzie w Krakowie pomogą cudzoziemcom", "[+48 887 201 598](tel:+48887201598)"),
+        ("where can I get help in Wroclaw", "WroMigrant information point (Wrocław)"),
+        ("is the trafficking hotline open now?", "+48 22 628 01 20"),
+    ],
+)
+def test_issue_examples_get_sourced_answers(
+    bot: LiveBot, message: str, expected: str
+) -> None:
+    assert expected in "\n".join(bot.say(sender(), message))
 
 
 def test_handoff_request_is_recorded_in_the_tracker_database(bot: LiveBot) -> None:
