@@ -37,13 +37,19 @@ def _language(tracker: Tracker) -> str:
 
 
 def _city(tracker: Tracker) -> str | None:
-    for value in tracker.get_latest_entity_values("city"):
-        city = canonical_city(str(value))
+    """Canonical city from the entity, the text or the slot; else the raw entity.
+
+    A city the resolver does not know (a small town) is returned as written, so the
+    user hears that no local office is known there instead of silence about it.
+    """
+    entities = [str(v) for v in tracker.get_latest_entity_values("city")]
+    for candidate in [*entities, tracker.latest_message.get("text") or ""]:
+        city = canonical_city(candidate)
         if city:
             return city
-    return canonical_city(tracker.latest_message.get("text") or "") or (
-        canonical_city(tracker.get_slot("city") or "")
-    )
+    if entities:
+        return entities[0]
+    return canonical_city(tracker.get_slot("city") or "")
 
 
 def contact_lines(contact: Contact, language: str) -> str:

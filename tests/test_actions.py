@@ -225,3 +225,17 @@ def test_verified_address_is_shown_and_unconfirmed_address_is_not(domain: dict) 
     messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
     office = next(m for m in messages if m.get("name", "").startswith("IOM – Biuro"))
     assert "Mariensztat" not in office["contact_lines"]
+
+
+def test_unknown_town_is_named_with_the_nationwide_lines(domain: dict) -> None:
+    messages, events = run_lookup(
+        tracker(
+            "pomoc prawna w Kozienicach",
+            "ask_info_line",
+            entities=[{"entity": "city", "value": "Kozienicach"}],
+        ),
+        domain,
+    )
+    assert messages[0]["response"] == "utter_contact_no_local"
+    assert messages[0]["city"] == "Kozienicach"
+    assert cards(messages)[0] == "Infolinia Migrant Info (IOM)"

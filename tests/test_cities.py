@@ -45,6 +45,9 @@ from actions.cities import CITIES, canonical_city
         ("w Chełmie", "Chełm"),
         ("gdzie w Krakowie pomogą cudzoziemcom", "Kraków"),
         ("where can I get help in Wroclaw", "Wrocław"),
+        ("w Częstochowie", "Częstochowa"),
+        ("z Radomia", "Radom"),
+        ("w Elblągu", "Elbląg"),
     ],
 )
 def test_inflected_and_ascii_forms_resolve_to_the_canonical_city(
