@@ -21,7 +21,7 @@ from actions.contacts import Contact, DirectoryError
 from actions.directory_store import shared_store
 from actions.handoff import STAFF_HOURS, record_handoff
 from actions.lookup import find_contacts, topic_for
-from actions.opening_hours import open_state
+from actions.opening_hours import format_local, open_state
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -137,7 +137,7 @@ class ActionLookupContact(Action):
         elif state.next_open is not None:
             dispatcher.utter_message(
                 response="utter_contact_closed",
-                next_open=state.next_open.strftime("%d.%m %H:%M"),
+                next_open=format_local(state.next_open),
             )
 
 
@@ -179,9 +179,7 @@ class ActionRequestHuman(Action):
         if state.open_now:
             dispatcher.utter_message(response="utter_handoff_recorded_open")
         else:
-            next_open = (
-                state.next_open.strftime("%d.%m %H:%M") if state.next_open else ""
-            )
+            next_open = format_local(state.next_open) if state.next_open else ""
             dispatcher.utter_message(
                 response="utter_handoff_recorded_closed", next_open=next_open
             )

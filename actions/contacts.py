@@ -36,6 +36,13 @@ _URL = r"^https?://\S+$"
 _SEEN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
+def _require_reason(values: dict, what: str) -> dict:
+    """An unconfirmed fact or entry must say why."""
+    if values.get("status") == "unconfirmed" and not values.get("reason"):
+        raise ValueError(f"an unconfirmed {what} needs a `reason`")
+    return values
+
+
 class Strict(BaseModel):
     """Unknown fields are errors, so a typo in a key is caught."""
 
@@ -61,9 +68,7 @@ class Sourced(Strict):
     @root_validator(skip_on_failure=True)
     def unconfirmed_needs_reason(cls, values: dict) -> dict:  # noqa: N805
         """An unconfirmed fact must say why."""
-        if values.get("status") == "unconfirmed" and not values.get("reason"):
-            raise ValueError("an unconfirmed fact needs a `reason`")
-        return values
+        return _require_reason(values, "fact")
 
 
 class Phone(Sourced):
@@ -164,9 +169,7 @@ class Contact(Strict):
         """Somewhere to serve; reasons for unconfirmed entries."""
         if not values.get("nationwide") and not values.get("cities"):
             raise ValueError("set `nationwide: true` or list `cities`")
-        if values.get("status") == "unconfirmed" and not values.get("reason"):
-            raise ValueError("an unconfirmed entry needs a `reason`")
-        return values
+        return _require_reason(values, "entry")
 
 
 class Directory(Strict):

@@ -6,12 +6,10 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-if TYPE_CHECKING:  # pragma: no cover
-    from actions.contacts import Hours
+from actions.contacts import Hours, TimeRange
 
 METADATA = sa.MetaData()
 HANDOFF_REQUESTS = sa.Table(
@@ -74,8 +72,6 @@ def record_handoff(
 
 
 def _staff_hours() -> Hours:
-    from actions.contacts import Hours, TimeRange
-
     weekdays: list = ["mon", "tue", "wed", "thu", "fri"]
     return Hours(
         weekly=[TimeRange(days=weekdays, open="09:00", close="17:00")],

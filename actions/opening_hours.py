@@ -21,6 +21,11 @@ class OpenState:
     next_open: datetime | None = None
 
 
+def format_local(moment: datetime) -> str:
+    """Day, month and time in Warsaw, as the responses show it ("30.11 09:00")."""
+    return moment.astimezone(WARSAW).strftime("%d.%m %H:%M")
+
+
 def _at(day: datetime, hhmm: str) -> datetime:
     hour, minute = (int(part) for part in hhmm.split(":"))
     return datetime.combine(day.date(), time(hour, minute), tzinfo=WARSAW)

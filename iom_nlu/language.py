@@ -85,7 +85,6 @@ _CITY_STEMS = (
     "warszaw",
     "warsaw",
     "krakow",
-    "krakow",
     "cracow",
     "wroclaw",
     "gdansk",

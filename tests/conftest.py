@@ -25,6 +25,19 @@ def domain() -> dict[str, Any]:
     return load_yaml(ROOT / "domain.yml")
 
 
+def fact_phone_status(facts: dict[str, Any]) -> dict[str, bool]:
+    """Every number in the facts -> confirmed? (confirmed wins when listed twice).
+
+    A number is confirmed when neither it nor its entry is marked `unconfirmed`.
+    """
+    status: dict[str, bool] = {}
+    for entry in facts["entries"]:
+        for phone in entry.get("phones") or []:
+            ok = not (phone.get("unconfirmed") or entry.get("unconfirmed"))
+            status[phone["number"]] = status.get(phone["number"], False) or ok
+    return status
+
+
 @pytest.fixture(scope="session")
 def facts() -> dict[str, Any]:
     """The shared, sourced contact facts (../shared/facts/contacts.sourced.yml)."""

@@ -59,6 +59,11 @@ def cards(messages: list[dict]) -> list[str]:
     return [m["name"] for m in messages if m["response"] == "utter_contact_card"]
 
 
+def card(messages: list[dict], name_prefix: str) -> dict:
+    """The contact card whose name starts with ``name_prefix``."""
+    return next(m for m in messages if m.get("name", "").startswith(name_prefix))
+
+
 def test_every_domain_action_is_registered_in_the_action_server(domain: dict) -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
@@ -90,7 +95,7 @@ def test_iom_office_number_in_polish_gives_only_confirmed_numbers(domain: dict) 
     names = cards(messages)
     assert names[0] == "Infolinia Migrant Info (IOM)"
     assert "IOM – Biuro Krajowe w Polsce (Warszawa)" in names
-    office = next(m for m in messages if m.get("name", "").startswith("IOM – Biuro"))
+    office = card(messages, "IOM – Biuro")
     assert "iomwarsaw@iom.int" in office["contact_lines"]
     assert "538 91 03" not in office["contact_lines"]  # unconfirmed (2015) number
 
@@ -220,10 +225,10 @@ def test_verified_address_is_shown_and_unconfirmed_address_is_not(domain: dict) 
     messages, _ = run_lookup(
         tracker("gdzie złożyć wniosek o pobyt w Lublinie", "ask_residence"), domain
     )
-    lublin = next(m for m in messages if m.get("name", "").startswith("Lubelski"))
+    lublin = card(messages, "Lubelski")
     assert "📍 ul. Czechowska 15, Lublin (parter)" in lublin["contact_lines"]
     messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
-    office = next(m for m in messages if m.get("name", "").startswith("IOM – Biuro"))
+    office = card(messages, "IOM – Biuro")
     assert "Mariensztat" not in office["contact_lines"]
 
 

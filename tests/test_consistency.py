@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, load_yaml
+from tests.conftest import ROOT, fact_phone_status, load_yaml
 
 LANGUAGES = ("pl", "en")
 NOT_PER_LANGUAGE = {"other_language"}  # trained from data/nlu/other/
@@ -112,17 +112,6 @@ def normalise_phone(raw: str) -> str:
     return digits
 
 
-def _confirmed_numbers(facts: dict) -> set[str]:
-    numbers = set()
-    for entry in facts["entries"]:
-        if entry.get("unconfirmed"):
-            continue
-        for phone in entry.get("phones") or []:
-            if not phone.get("unconfirmed"):
-                numbers.add(phone["number"])
-    return numbers
-
-
 def _response_texts(domain: dict) -> Iterator[tuple[str, str]]:
     for name, variations in domain["responses"].items():
         for variation in variations:
@@ -132,7 +121,7 @@ def _response_texts(domain: dict) -> Iterator[tuple[str, str]]:
 def test_every_phone_number_in_responses_is_confirmed_in_the_facts(
     domain: dict, facts: dict
 ) -> None:
-    confirmed = _confirmed_numbers(facts)
+    confirmed = {n for n, ok in fact_phone_status(facts).items() if ok}
     found = 0
     for name, text in _response_texts(domain):
         for raw in _PHONE.findall(text):
@@ -142,12 +131,7 @@ def test_every_phone_number_in_responses_is_confirmed_in_the_facts(
 
 
 def test_unconfirmed_numbers_are_never_in_responses(domain: dict, facts: dict) -> None:
-    unconfirmed = {
-        phone["number"]
-        for entry in facts["entries"]
-        for phone in entry.get("phones") or []
-        if phone.get("unconfirmed") or entry.get("unconfirmed")
-    } - _confirmed_numbers(facts)
+    unconfirmed = {n for n, ok in fact_phone_status(facts).items() if not ok}
     for name, text in _response_texts(domain):
         numbers = {normalise_phone(raw) for raw in _PHONE.findall(text)}
         assert not numbers & unconfirmed, name

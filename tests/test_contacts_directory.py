@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from actions.contacts import DirectoryError, load_directory, parse_directory
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fact_phone_status
 
 DIRECTORY_FILE = ROOT / "knowledge" / "contacts.yml"
 
@@ -25,18 +25,8 @@ def test_directory_file_is_valid() -> None:
     }
 
 
-def _facts_phones(facts: dict) -> dict[str, bool]:
-    """number -> confirmed? (confirmed wins when a number appears twice)."""
-    phones: dict[str, bool] = {}
-    for entry in facts["entries"]:
-        for phone in entry.get("phones") or []:
-            ok = not (phone.get("unconfirmed") or entry.get("unconfirmed"))
-            phones[phone["number"]] = phones.get(phone["number"], False) or ok
-    return phones
-
-
 def test_every_directory_phone_traces_to_the_facts_with_its_status(facts: dict) -> None:
-    known = _facts_phones(facts)
+    known = fact_phone_status(facts)
     for contact in load_directory(DIRECTORY_FILE).contacts:
         for phone in contact.phones:
             assert phone.number in known, f"{contact.id}: {phone.number} not sourced"
