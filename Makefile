@@ -10,8 +10,13 @@ RASA    := $(ENV) $(BIN)/rasa
 MODEL   := models/iom.tar.gz
 PYTHON_SYS ?= $(shell command -v python3.10 2>/dev/null || pyenv which python3.10 2>/dev/null)
 TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o -name '*.py' 2>/dev/null)
+NPM     ?= npm
+WIDGET_DEPS := widget/node_modules/.package-lock.json
+WIDGET_JS   := widget/dist/iom-chat.js
+PY_DIRS := iom_nlu iom_channels actions tests bench scripts
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install run train validate validate-contacts test pytest test-stories bench-nlu lint format clean
+.PHONY: help install system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +31,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed ## Create .venv and install everything (idempotent)
 
+system-deps: ## Debian packages the browser tests need (chromium), if missing
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+$(WIDGET_DEPS): widget/package.json widget/package-lock.json
+	cd widget && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+$(WIDGET_JS): $(WIDGET_DEPS) widget/build.mjs $(wildcard widget/src/*)
+	cd widget && $(NPM) run --silent build
+
+widget: $(WIDGET_JS) ## Build the chat widget (npm ci from the lock file, esbuild bundle)
+
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name iom --out models
 	@touch $@
@@ -38,30 +56,33 @@ validate: install validate-contacts ## rasa data validate (failing on warnings, 
 validate-contacts: install ## Check knowledge/contacts.yml against its schema
 	$(ENV) $(PY) scripts/validate_contacts.py
 
-run: $(MODEL) ## Run the whole product (Rasa :5005, actions :5055); Ctrl-C stops it
+run: $(MODEL) widget ## Run the whole product (Rasa :5005, actions :5055, widget :8080); Ctrl-C stops it
 	bash scripts/run.sh
 
-pytest: $(MODEL) ## Unit, consistency and trained-model tests
+pytest: $(MODEL) widget ## Unit, consistency, trained-model and browser tests
 	$(ENV) $(BIN)/pytest -q
 
 test-stories: $(MODEL) ## Test stories in both languages, failing on any prediction error
 	$(RASA) test core --stories tests/stories --model $(MODEL) \
 	    --fail-on-prediction-errors --out results/core
 
-test: install lint validate train pytest test-stories ## Everything CI runs
+test: install system-deps widget lint validate train pytest test-stories ## Everything CI runs
 	@echo "make test: all checks passed"
 
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
 	$(ENV) $(PY) bench/nlu_heldout.py --model $(MODEL) --out bench/results/nlu_heldout.md
 
+retention: install ## Delete conversations older than RETENTION_DAYS (default 30)
+	$(ENV) $(PY) scripts/retention.py purge
+
 lint: install ## ruff, black --check, mypy
-	$(BIN)/ruff check iom_nlu actions tests bench scripts
-	$(BIN)/black --check iom_nlu actions tests bench scripts
-	$(BIN)/mypy iom_nlu actions
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/black --check $(PY_DIRS)
+	$(BIN)/mypy iom_nlu iom_channels actions
 
 format: install ## Format the code with black and ruff --fix
-	$(BIN)/ruff check --fix iom_nlu actions tests bench scripts
-	$(BIN)/black iom_nlu actions tests bench scripts
+	$(BIN)/ruff check --fix $(PY_DIRS)
+	$(BIN)/black $(PY_DIRS)
 
-clean: ## Remove models, results and runtime data (keeps .venv)
-	rm -rf models results var .pytest_cache
+clean: ## Remove models, results, the widget build and runtime data (keeps .venv)
+	rm -rf models results var .pytest_cache widget/dist

@@ -15,7 +15,7 @@ from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -34,6 +34,18 @@ def choose_language(detection: dict[str, Any], current: str | None) -> str | Non
     if ui_language in SUPPORTED:
         return ui_language
     return current
+
+
+def detection_of(message: UserUttered) -> dict[str, Any]:
+    """The NLU's language detection, with the channel metadata's language added.
+
+    Button payloads (``/intent``) skip the NLU pipeline, so for them the widget's
+    language arrives only in the event's metadata.
+    """
+    detection = dict(language_of(message.parse_data))
+    if detection.get("metadata") not in SUPPORTED:
+        detection["metadata"] = (message.metadata or {}).get("language")
+    return detection
 
 
 @DefaultV1Recipe.register(
@@ -69,9 +81,7 @@ class LanguagePolicy(Policy):
         slot_names = {slot.name for slot in domain.slots}
         if LANGUAGE_SLOT in slot_names and tracker.latest_message is not None:
             current = tracker.get_slot(LANGUAGE_SLOT)
-            chosen = choose_language(
-                language_of(tracker.latest_message.parse_data), current
-            )
+            chosen = choose_language(detection_of(tracker.latest_message), current)
             if chosen != current:
                 events.append(SlotSet(LANGUAGE_SLOT, chosen))
         return self._prediction(self._default_predictions(domain), events=events)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the whole product in one terminal: action server and Rasa server
-# (REST + socket.io channels, SQLite tracker store under var/). Ctrl-C stops all.
+# Start the whole product in one terminal: action server, Rasa server (REST + socket.io
+# channels, SQLite tracker store under var/), the widget page, and a daily retention
+# purge (conversations older than RETENTION_DAYS). Ctrl-C stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,10 +25,18 @@ if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
 fi
 "$BIN/rasa" run --model models/iom.tar.gz --interface "$RASA_HOST" --port "$RASA_PORT" \
     --credentials credentials.yml --endpoints endpoints.yml \
-    --cors "${CORS_ORIGIN:-http://localhost:$WIDGET_PORT}" "${api_flags[@]}" &
+    --cors "$CORS_ORIGIN" "${api_flags[@]}" &
+pids+=($!)
+
+"$BIN/python" scripts/widget_server.py --port "$WIDGET_PORT" &
+pids+=($!)
+
+# Retention: purge at start, then once a day while running (see docs/privacy.md).
+"$BIN/python" scripts/retention.py purge --every 86400 &
 pids+=($!)
 
 echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
 echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"
+echo "Widget page:    http://localhost:$WIDGET_PORT/"
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"

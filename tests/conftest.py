@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,15 @@ def facts() -> dict[str, Any]:
             pytest.fail(f"{FACTS} is missing: CI must have shared/ beside the repo")
         pytest.skip(f"{FACTS} not found (outside CI)")
     return load_yaml(FACTS)
+
+
+@pytest.fixture(scope="session")
+def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Rasa server + action server for every end-to-end test module."""
+    from tests.live import LiveBot  # imports this module: keep the import here
+
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    live = LiveBot(tmp_path_factory.mktemp("live"))
+    yield live
+    live.close()

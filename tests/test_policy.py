@@ -79,3 +79,24 @@ def test_policy_keeps_slot_for_ambiguous_message(
         _tracker(domain, None, "en"), domain
     )
     assert prediction.events == []
+
+
+def test_button_payload_takes_the_language_from_the_widget_metadata(
+    tmp_path: Path, domain: Domain
+) -> None:
+    """`/intent` payloads skip the NLU pipeline: only the event metadata is left."""
+    tracker = DialogueStateTracker.from_events(
+        "t",
+        [
+            ActionExecuted("action_listen"),
+            SlotSet("language", "pl"),
+            UserUttered(
+                "/ask_learn_polish",
+                parse_data={"intent": {"name": "ask_learn_polish", "confidence": 1.0}},
+                metadata={"language": "en"},
+            ),
+        ],
+        slots=domain.slots,
+    )
+    prediction = _policy(tmp_path).predict_action_probabilities(tracker, domain)
+    assert prediction.events == [SlotSet("language", "en")]

@@ -7,122 +7,17 @@ domain responses, and the conversation continues.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import MODEL, ROOT
-
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
+from tests.live import LiveBot
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(1)
-    raise TimeoutError(f"{url} did not come up in {seconds} s")
-
-
-class LiveBot:
-    """A Rasa server and an action server on free ports, with their own SQLite file."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.rasa_port, self.action_port = free_port(), free_port()
-        self.db = tmp / "tracker.db"
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "ACTION_HOST": "127.0.0.1",
-            "ACTION_PORT": str(self.action_port),
-            "TRACKER_URL": f"sqlite:///{self.db}",
-            "RASA_TELEMETRY_ENABLED": "false",
-        }
-        logs = tmp / "logs"
-        logs.mkdir()
-
-        def start(name: str, *args: str) -> subprocess.Popen:
-            log = open(
-                logs / f"{name}.log", "w"
-            )  # noqa: SIM115 (lives with the process)
-            return subprocess.Popen(
-                [RASA, "run", *args],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        self.actions = start(
-            "actions",
-            "actions",
-            "--port",
-            str(self.action_port),
-            "--actions",
-            "actions",
-        )
-        self.rasa = start(
-            "rasa",
-            "--model",
-            str(MODEL),
-            "--port",
-            str(self.rasa_port),
-            "--interface",
-            "127.0.0.1",
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-        )
-        wait_for(f"http://127.0.0.1:{self.action_port}/health")
-        wait_for(f"http://127.0.0.1:{self.rasa_port}/")
-
-    def say(self, sender: str, text: str) -> list[str]:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-            data=json.dumps({"sender": sender, "message": text}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return [m.get("text", "") for m in json.load(response)]
-
-    def stop_actions(self) -> None:
-        self.actions.terminate()
-        self.actions.wait(30)
-
-    def close(self) -> None:
-        for process in (self.rasa, self.actions):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(30)
-
-
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBot]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
-    live = LiveBot(tmp_path_factory.mktemp("live"))
-    yield live
-    live.close()
+@pytest.fixture()
+def bot(live_bot: LiveBot) -> LiveBot:
+    return live_bot
 
 
 def sender() -> str:
@@ -172,6 +67,13 @@ def test_handoff_request_is_recorded_in_the_tracker_database(bot: LiveBot) -> No
 
 def test_safety_answers_work_with_the_action_server_stopped(bot: LiveBot) -> None:
     bot.stop_actions()
+    try:
+        check_safety_without_actions(bot)
+    finally:
+        bot.start_actions()  # the other modules share this bot
+
+
+def check_safety_without_actions(bot: LiveBot) -> None:
     user = sender()
     danger = "\n".join(bot.say(user, "pomocy zamknęli mnie w pokoju i grożą mi"))
     assert "112" in danger.splitlines()[0]

@@ -1,0 +1,1 @@
+"""Input channels for the IOM assistant (Rasa 3.6 channels, fixed and hardened)."""

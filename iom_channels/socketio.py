@@ -1,0 +1,104 @@
+"""Rasa's socket.io channel with the session-room bug fixed and the input checked.
+
+Rasa 3.6's `SocketIOInput` calls python-socketio's `AsyncServer.enter_room` without
+`await` (it became a coroutine in python-socketio 5.x; RasaHQ/rasa#13027), so with
+`session_persistence: true` the socket never joins its session room and bot replies are
+never delivered. This subclass replaces the two affected handlers:
+
+- `session_request` awaits `enter_room` and binds the session id to the socket
+  (an id the client proposes is kept only if it looks like one we issue).
+- `user_uttered` takes the sender id from that binding, never from the message, so a
+  client cannot write into another conversation; only a string message and the
+  `language` metadata key (`pl`/`en`) are passed on.
+
+Configured in `credentials.yml` as `iom_channels.socketio.SocketIOInput`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
+from sanic import Blueprint
+
+logger = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+LANGUAGES = {"pl", "en"}
+
+
+def session_id_from(data: Any) -> str:
+    """The client's proposed session id if it is well formed, else a new one."""
+    proposed = data.get("session_id") if isinstance(data, dict) else None
+    if isinstance(proposed, str) and SESSION_ID.match(proposed):
+        return proposed
+    return uuid.uuid4().hex
+
+
+def clean_metadata(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """Keep only the metadata the bot uses: `language` when it is `pl` or `en`."""
+    metadata = data.get(key)
+    if isinstance(metadata, dict) and metadata.get("language") in LANGUAGES:
+        return {"language": metadata["language"]}
+    return {}
+
+
+class SocketIOInput(RasaSocketIOInput):
+    """socket.io input channel (same name and URL as Rasa's `socketio`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Keep Rasa's channel name, so URLs and tracker events look the same."""
+        return "socketio"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """Rasa's blueprint with fixed `session_request` and message handlers."""
+        blueprint = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by super().blueprint
+
+        async def session_request(sid: str, data: Any = None) -> None:
+            session_id = session_id_from(data)
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.save_session(
+                sid, {"session_id": session_id}, namespace=self.namespace
+            )
+            await sio.emit(
+                "session_confirm", session_id, room=sid, namespace=self.namespace
+            )
+
+        async def handle_message(sid: str, data: Any = None) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                logger.warning("socket.io: ignored a malformed message from %s", sid)
+                return
+            if self.session_persistence:
+                session = await sio.get_session(sid, namespace=self.namespace)
+                sender_id = session.get("session_id")
+                if not sender_id:
+                    logger.warning(
+                        "socket.io: message before session_request (%s)", sid
+                    )
+                    return
+            else:
+                sender_id = sid
+            message = UserMessage(
+                data["message"],
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=clean_metadata(data, self.metadata_key or "metadata"),
+            )
+            await on_new_message(message)
+
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        return blueprint

@@ -1,0 +1,135 @@
+"""Live services for end-to-end tests: Rasa, the action server and the widget page.
+
+Each runs as a real subprocess on a free port, with its own SQLite tracker file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import MODEL, ROOT
+
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(1)
+    raise TimeoutError(f"{url} did not come up in {seconds} s")
+
+
+class LiveBot:
+    """A Rasa server and an action server on free ports, with their own SQLite file."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.db = tmp / "tracker.db"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "ACTION_HOST": "127.0.0.1",
+            "ACTION_PORT": str(self.action_port),
+            "TRACKER_URL": f"sqlite:///{self.db}",
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.extra: list[subprocess.Popen] = []
+        self.actions = self._rasa(
+            "actions",
+            "actions",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            "actions",
+        )
+        self.rasa = self._rasa(
+            "rasa",
+            *("--model", str(MODEL), "--port", str(self.rasa_port)),
+            *("--interface", "127.0.0.1", "--endpoints", "endpoints.yml"),
+            *("--credentials", "credentials.yml"),
+        )
+        wait_for(f"http://127.0.0.1:{self.action_port}/health")
+        wait_for(f"http://127.0.0.1:{self.rasa_port}/")
+
+    def _rasa(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "a")  # noqa: SIM115 (lives with it)
+        return subprocess.Popen(
+            [RASA, "run", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def say(self, sender: str, text: str) -> list[str]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return [m.get("text", "") for m in json.load(response)]
+
+    def start_widget(self, rasa_port: int | None = None, **env: str) -> int:
+        """Start the widget page server (talking to this bot); returns its port."""
+        port = free_port()
+        log = open(self.logs / f"widget-{port}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            [PYTHON, "scripts/widget_server.py", "--port", str(port)],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "RASA_PORT": str(rasa_port or self.rasa_port),
+                **env,
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.extra.append(process)
+        wait_for(f"http://127.0.0.1:{port}/healthz", 30)
+        return port
+
+    def stop_actions(self) -> None:
+        self.actions.terminate()
+        self.actions.wait(30)
+
+    def start_actions(self) -> None:
+        """Start the action server again (after `stop_actions`)."""
+        if self.actions.poll() is None:
+            return
+        self.actions = self._rasa(
+            "actions",
+            "actions",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            "actions",
+        )
+        wait_for(f"http://127.0.0.1:{self.action_port}/health")
+
+    def close(self) -> None:
+        for process in (self.rasa, self.actions, *self.extra):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(30)
