@@ -13,10 +13,12 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o
 NPM     ?= npm
 WIDGET_DEPS := widget/node_modules/.package-lock.json
 WIDGET_JS   := widget/dist/iom-chat.js
-PY_DIRS := iom_nlu iom_channels actions tests bench scripts
+PY_DIRS := iom_nlu iom_channels actions tests bench scripts console
+CVENV   := .venv-console
+CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
+.PHONY: help install console-install console-test console-user system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,6 +32,22 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed ## Create .venv and install everything (idempotent)
+
+$(CVENV)/.installed: console/requirements.txt
+	@test -n "$(PYTHON_SYS)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
+	test -x $(CBIN)/python || $(PYTHON_SYS) -m venv $(CVENV)
+	$(CBIN)/python -m pip install --quiet --upgrade "pip<24.1"
+	$(CBIN)/python -m pip install --quiet -r console/requirements.txt
+	touch $@
+
+console-install: $(CVENV)/.installed ## Create the operator console's own venv (.venv-console)
+
+console-user: console-install ## Create a console account: make console-user NAME=olga ROLE=operator|admin
+	@test -n "$(NAME)" || { echo "usage: make console-user NAME=<user> [ROLE=operator|admin]"; exit 2; }
+	$(ENV) $(CBIN)/python -m console.cli create-user "$(NAME)" --role "$(or $(ROLE),operator)"
+
+console-test: console-install ## Console tests (TestClient, security, browser walk-through); needs `make pytest` first
+	$(ENV) $(CBIN)/pytest -q -p no:cacheprovider console/tests
 
 system-deps: ## Debian packages the browser tests need (chromium), if missing
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
@@ -56,7 +74,7 @@ validate: install validate-contacts ## rasa data validate (failing on warnings, 
 validate-contacts: install ## Check knowledge/contacts.yml against its schema
 	$(ENV) $(PY) scripts/validate_contacts.py
 
-run: $(MODEL) widget ## Run the whole product (Rasa :5005, actions :5055, widget :8080); Ctrl-C stops it
+run: $(MODEL) widget console-install ## Run the whole product (Rasa :5005, actions :5055, widget :8080, console :8081); Ctrl-C stops it
 	bash scripts/run.sh
 
 pytest: $(MODEL) widget ## Unit, consistency, trained-model and browser tests
@@ -66,7 +84,7 @@ test-stories: $(MODEL) ## Test stories in both languages, failing on any predict
 	$(RASA) test core --stories tests/stories --model $(MODEL) \
 	    --fail-on-prediction-errors --out results/core
 
-test: install system-deps widget lint validate train pytest test-stories ## Everything CI runs
+test: install console-install system-deps widget lint validate train pytest console-test test-stories ## Everything CI runs
 	@echo "make test: all checks passed"
 
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets

@@ -99,6 +99,8 @@ class ActionLookupContact(Action):
             dispatcher.utter_message(response="utter_contact_directory_unavailable")
             return []
         result = find_contacts(directory, topic, city)
+        if not result.contacts:  # never answer with nothing: IOM's own lines
+            result = find_contacts(directory, None, city)
         if city and not result.local_found:
             dispatcher.utter_message(response="utter_contact_no_local", city=city)
         now = self.clock()

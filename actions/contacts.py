@@ -1,7 +1,8 @@
 """The contact directory (knowledge/contacts.yml): schema, loading, queries.
 
 pydantic (v1, the version rasa 3.6 pins) describes every entry; a file that breaks
-the schema raises :class:`DirectoryError` naming the entry and the field.
+the schema raises :class:`DirectoryError` naming the entry and the field. The operator
+console (pydantic 2) uses the same schema through pydantic's `pydantic.v1` namespace.
 """
 
 from __future__ import annotations
@@ -12,7 +13,23 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, root_validator, validator
+
+try:  # the operator console's venv has pydantic 2, which ships v1 as pydantic.v1
+    from pydantic.v1 import (
+        BaseModel,
+        Field,
+        ValidationError,
+        root_validator,
+        validator,
+    )
+except ImportError:  # rasa's venv: pydantic 1.10
+    from pydantic import (  # type: ignore[assignment]
+        BaseModel,
+        Field,
+        ValidationError,
+        root_validator,
+        validator,
+    )
 
 from actions.cities import CITIES
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-from actions.contacts import Contact, Directory
+from actions.contacts import Contact, Directory, Topic
 
 # Topic implied by the intent when the user named none.
 INTENT_TOPICS: dict[str, str] = {
@@ -20,6 +21,7 @@ INTENT_TOPICS: dict[str, str] = {
     "ask_voluntary_return": "return",
 }
 IOM_PREFIX = "iom_"
+KNOWN_TOPICS: frozenset[str] = frozenset(get_args(Topic))
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,12 @@ class Lookup:
 
 
 def topic_for(entity_topic: str | None, intent: str | None) -> str | None:
-    """The topic the user named, else the one their intent implies (None: IOM)."""
-    if entity_topic:
+    """The topic the user named, else the one their intent implies (None: IOM).
+
+    An extracted value that is not a directory topic (the entity extractor can tag
+    e.g. an e-mail address as `topic`) is ignored rather than finding nothing.
+    """
+    if entity_topic in KNOWN_TOPICS:
         return entity_topic
     return INTENT_TOPICS.get(intent or "")
 

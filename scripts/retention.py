@@ -21,6 +21,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 DEFAULT_DAYS = 30
+# The operator console's per-conversation tables (console/db.py), keyed by sender_id.
+CONSOLE_TABLES = (
+    "console_conversations",
+    "console_conversation_intents",
+    "console_reviews",
+    "console_tags",
+    "console_corrections",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,14 @@ def _delete(
                 ).bindparams(sa.bindparam("ids", expanding=True)),
                 {"ids": chunk},
             ).rowcount
+        for table in CONSOLE_TABLES:
+            if table in tables:
+                connection.execute(
+                    sa.text(f"delete from {table} where sender_id in :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": chunk},
+                )
     return Deleted(len(senders), events, handoffs)
 
 

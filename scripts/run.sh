@@ -31,6 +31,10 @@ pids+=($!)
 "$BIN/python" scripts/widget_server.py --port "$WIDGET_PORT" &
 pids+=($!)
 
+# Operator console: its own venv (pydantic 2); create accounts with `make console-user`.
+.venv-console/bin/python -m console.cli serve --port "$CONSOLE_PORT" &
+pids+=($!)
+
 # Retention: purge at start, then once a day while running (see docs/privacy.md).
 "$BIN/python" scripts/retention.py purge --every 86400 &
 pids+=($!)
@@ -38,5 +42,6 @@ pids+=($!)
 echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
 echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"
 echo "Widget page:    http://localhost:$WIDGET_PORT/"
+echo "Console:        http://localhost:$CONSOLE_PORT/  (accounts: make console-user NAME=... ROLE=admin)"
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"

@@ -244,3 +244,13 @@ def test_unknown_town_is_named_with_the_nationwide_lines(domain: dict) -> None:
     assert messages[0]["response"] == "utter_contact_no_local"
     assert messages[0]["city"] == "Kozienicach"
     assert cards(messages)[0] == "Infolinia Migrant Info (IOM)"
+
+
+def test_a_topic_entity_that_is_no_directory_topic_still_gets_an_answer(
+    domain: dict,
+) -> None:
+    """Seen in a real conversation: DIET tagged an e-mail address as `topic`."""
+    text = "mój numer to 600 100 200, email jan.kowalski@example.com"
+    entity = {"entity": "topic", "value": "jan.kowalski@example.com", "start": 36}
+    messages, _ = run_lookup(tracker(text, "contact_iom", entities=[entity]), domain)
+    assert cards(messages)[0] == "Infolinia Migrant Info (IOM)"

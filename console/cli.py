@@ -1,0 +1,83 @@
+"""Console commands: `python -m console.cli {serve,create-user,migrate,sync}`.
+
+There is no default account and no default password: an administrator creates each
+account with `create-user` (password typed twice at a prompt, or one line on stdin
+with `--password-stdin` for scripts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from console import auth, db, tracker
+
+
+def _url(args: argparse.Namespace) -> str:
+    url = args.url or os.environ.get("TRACKER_URL")
+    if not url:
+        sys.exit("set TRACKER_URL or pass --url")
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(
+        prog="console", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--url", help="database URL (default: TRACKER_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web console")
+    serve.add_argument("--host", default=os.environ.get("CONSOLE_HOST", "127.0.0.1"))
+    serve.add_argument(
+        "--port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8081"))
+    )
+    user = commands.add_parser("create-user", help="add an operator or admin account")
+    user.add_argument("username")
+    user.add_argument("--role", choices=auth.ROLES, default="operator")
+    user.add_argument("--password-stdin", action="store_true")
+    commands.add_parser("migrate", help="create or upgrade the console's tables")
+    commands.add_parser("sync", help="index new tracker events now")
+    args = parser.parse_args(argv)
+    url = _url(args)
+
+    if args.command == "serve":
+        import uvicorn
+
+        from console.app import Settings, create_app
+
+        app = create_app(Settings(database_url=url))
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            server_header=False,
+        )
+        return 0
+    db.migrate(url)
+    engine = db.engine_for(url)
+    if args.command == "create-user":
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                sys.exit("The passwords differ.")
+        try:
+            auth.create_user(engine, args.username, password, args.role)
+        except ValueError as error:
+            sys.exit(f"Not created: {error}")
+        auth.record(engine, "cli", "create_user", args.username, args.role)
+        print(f"Created {args.role} {args.username!r}.")
+    elif args.command == "sync":
+        print(f"Indexed {tracker.sync(engine)} new events.")
+    else:
+        print("Console tables are up to date.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
