@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ test: install console-install system-deps widget lint validate train pytest cons
 
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
 	$(ENV) $(PY) bench/nlu_heldout.py --model $(MODEL) --out bench/results/nlu_heldout.md
+
+bench-console: console-install ## Console at 100,000 conversations vs raw events (needs `make pytest` first)
+	$(ENV) $(CBIN)/python bench/console_scale.py --out bench/results/console_scale.md
 
 retention: install ## Delete conversations older than RETENTION_DAYS (default 30)
 	$(ENV) $(PY) scripts/retention.py purge

@@ -55,14 +55,7 @@ class LiveBot:
         self.logs = tmp / "logs"
         self.logs.mkdir()
         self.extra: list[subprocess.Popen] = []
-        self.actions = self._rasa(
-            "actions",
-            "actions",
-            "--port",
-            str(self.action_port),
-            "--actions",
-            "actions",
-        )
+        self.actions = self._start_action_server()
         self.rasa = self._rasa(
             "rasa",
             *("--model", str(MODEL), "--port", str(self.rasa_port)),
@@ -71,6 +64,16 @@ class LiveBot:
         )
         wait_for(f"http://127.0.0.1:{self.action_port}/health")
         wait_for(f"http://127.0.0.1:{self.rasa_port}/")
+
+    def _start_action_server(self) -> subprocess.Popen:
+        return self._rasa(
+            "actions",
+            "actions",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            "actions",
+        )
 
     def _rasa(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "a")  # noqa: SIM115 (lives with it)
@@ -118,14 +121,7 @@ class LiveBot:
         """Start the action server again (after `stop_actions`)."""
         if self.actions.poll() is None:
             return
-        self.actions = self._rasa(
-            "actions",
-            "actions",
-            "--port",
-            str(self.action_port),
-            "--actions",
-            "actions",
-        )
+        self.actions = self._start_action_server()
         wait_for(f"http://127.0.0.1:{self.action_port}/health")
 
     def close(self) -> None:
