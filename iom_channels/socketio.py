@@ -10,6 +10,8 @@ never delivered. This subclass replaces the two affected handlers:
 - `user_uttered` takes the sender id from that binding, never from the message, so a
   client cannot write into another conversation; only a string message and the
   `language` metadata key (`pl`/`en`) are passed on.
+- A turn that ends without any bot message gets the static
+  `utter_service_unavailable` answer (iom_channels/fallback.py).
 
 Configured in `credentials.yml` as `iom_channels.socketio.SocketIOInput`.
 """
@@ -26,6 +28,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
+
+from iom_channels.fallback import clean_text, never_silent
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,18 @@ def clean_metadata(data: dict[str, Any], key: str) -> dict[str, Any]:
     return {}
 
 
+class CountingSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output that counts the messages it sends."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
+
+
 class SocketIOInput(RasaSocketIOInput):
     """socket.io input channel (same name and URL as Rasa's `socketio`)."""
 
@@ -61,6 +77,7 @@ class SocketIOInput(RasaSocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's blueprint with fixed `session_request` and message handlers."""
+        on_new_message = never_silent(on_new_message)
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by super().blueprint
@@ -91,8 +108,8 @@ class SocketIOInput(RasaSocketIOInput):
             else:
                 sender_id = sid
             message = UserMessage(
-                data["message"],
-                SocketIOOutput(sio, self.bot_message_evt),
+                clean_text(data["message"]),
+                CountingSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
                 metadata=clean_metadata(data, self.metadata_key or "metadata"),

@@ -23,10 +23,17 @@ IGNORED = ("DeprecationWarning", "MovedIn20Warning", "PyparsingDeprecationWarnin
 
 
 def responses_uttered_by_actions() -> set[str]:
-    """Response names passed as `response="..."` in actions/*.py."""
+    """Response names passed as `response="..."` in actions/ and iom_channels/."""
     names: set[str] = set()
-    for path in (ROOT / "actions").glob("*.py"):
-        names.update(re.findall(r'response="(utter_\w+)"', path.read_text("utf-8")))
+    for path in [
+        *(ROOT / "actions").glob("*.py"),
+        *(ROOT / "iom_channels").glob("*.py"),
+    ]:
+        names.update(
+            re.findall(
+                r'(?:response=|RESPONSE = )"(utter_\w+)"', path.read_text("utf-8")
+            )
+        )
     return names
 
 

@@ -2,7 +2,8 @@
 
 Also checks that safety answers do not depend on the action server: after it is
 stopped, danger and trafficking messages still get 112 / KCIK / La Strada from static
-domain responses, and the conversation continues.
+domain responses, a contact lookup gets the static `utter_service_unavailable` answer
+instead of silence, and the bot recovers when the action server is back.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ def test_safety_answers_work_with_the_action_server_stopped(bot: LiveBot) -> Non
         check_safety_without_actions(bot)
     finally:
         bot.start_actions()  # the other modules share this bot
+    # ...and the bot recovers by itself once the action server is back.
+    back = "\n".join(bot.say(sender(), "numer do biura IOM"))
+    assert "Infolinia Migrant Info (IOM)" in back and not back.startswith("Przepraszam")
 
 
 def check_safety_without_actions(bot: LiveBot) -> None:
@@ -79,7 +83,11 @@ def check_safety_without_actions(bot: LiveBot) -> None:
     assert "112" in danger.splitlines()[0]
     trafficking = "\n".join(bot.say(user, "my boss took my passport and I cant leave"))
     assert "+48 22 628 01 20" in trafficking and "+48 605 687 750" in trafficking
-    bot.say(user, "numer do biura IOM")  # needs the action server: no answer, no crash
+    # The lookup needs the action server: a static answer with the key lines instead.
+    down = "\n".join(bot.say(user, "numer do biura IOM"))
+    assert (
+        down.startswith("Przepraszam") and "+48 22 490 20 44" in down and "112" in down
+    )
     assert bot.say(user, "dziękuję") == [
         "Nie ma za co. Czy mogę pomóc w czymś jeszcze?"
     ]

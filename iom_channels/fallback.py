@@ -1,0 +1,104 @@
+"""A turn never ends in silence: the static answer the channels send instead.
+
+If processing a message produced no bot message at all (the action server is down, a
+custom action failed, an unexpected error), the channel sends the domain response
+`utter_service_unavailable` in the user's language: a short apology plus 112, KCIK and
+the Migrant Info line. The text lives in domain.yml like every other answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.core.channels.channel import UserMessage
+
+from iom_nlu.language import SUPPORTED, detect_language
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESPONSE = "utter_service_unavailable"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:[{@].*)?$", re.DOTALL)
+
+
+def clean_text(text: str) -> str:
+    """User text as the bot should see it.
+
+    Control characters are removed. A typed `/intent{...}` command keeps only its
+    `/intent` part, so nobody can set slots or confidences from the chat box; buttons
+    send plain `/intent` payloads, which pass unchanged.
+    """
+    text = _CONTROL.sub("", text)
+    stripped = text.strip()
+    command = _COMMAND.match(stripped) if stripped.startswith("/") else None
+    return f"/{command.group(1)}" if command else text
+
+
+@lru_cache(maxsize=4)
+def _variations(domain_file: str) -> dict[str, str]:
+    domain = yaml.safe_load(Path(domain_file).read_text("utf-8"))
+    texts: dict[str, str] = {}
+    for variation in domain["responses"][RESPONSE]:
+        for condition in variation.get("condition") or []:
+            if condition.get("name") == "language":
+                texts[condition["value"]] = variation["text"]
+    return texts
+
+
+def language_for(text: str, metadata: Any) -> str:
+    """The message's language: explicit metadata, else detection, else Polish."""
+    if isinstance(metadata, dict) and metadata.get("language") in SUPPORTED:
+        return str(metadata["language"])
+    detected = detect_language(text if isinstance(text, str) else "").language
+    return detected if detected in SUPPORTED else "pl"
+
+
+def fallback_text(text: str, metadata: Any = None) -> str:
+    """The static answer for a silent turn, in the user's language."""
+    domain_file = os.environ.get("DOMAIN_FILE", str(ROOT / "domain.yml"))
+    texts = _variations(domain_file)
+    return texts.get(language_for(text, metadata)) or texts["pl"]
+
+
+def _answers(output: Any) -> int:
+    """How many messages an output channel has sent so far."""
+    messages = getattr(output, "messages", None)
+    return (
+        len(messages) if isinstance(messages, list) else int(getattr(output, "sent", 0))
+    )
+
+
+def never_silent(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """Wrap the agent's handler: a turn without any bot message gets the fallback.
+
+    The output channel must count what it sends: Rasa's `CollectingOutputChannel`
+    (`messages`) or an output with a `sent` counter (iom_channels/socketio.py).
+    """
+
+    async def handle(message: UserMessage) -> None:
+        before = _answers(message.output_channel)
+        try:
+            await on_new_message(message)
+        except Exception:  # the user still gets an answer; the error is logged
+            logger.exception("processing failed (%s channel)", message.input_channel)
+        if _answers(message.output_channel) == before:
+            logger.warning(
+                "no answer (%s channel): static fallback", message.input_channel
+            )
+            await message.output_channel.send_text_message(
+                message.sender_id, fallback_text(message.text or "", message.metadata)
+            )
+
+    return handle

@@ -1,0 +1,91 @@
+"""A turn never ends in silence (iom_channels/fallback.py), with real Rasa objects."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from iom_channels.fallback import fallback_text, language_for, never_silent
+from iom_channels.socketio import CountingSocketIOOutput
+
+
+@pytest.mark.parametrize(
+    ("text", "metadata", "language"),
+    [
+        ("numer do biura IOM", None, "pl"),
+        ("what is the phone number of IOM?", None, "en"),
+        ("ok", {"language": "en"}, "en"),
+        ("what is the number", {"language": "pl"}, "pl"),
+        ("", None, "pl"),
+        ("👍", {"language": "xx"}, "pl"),
+        (None, "not a dict", "pl"),
+    ],
+)
+def test_language_of_the_fallback(text, metadata, language: str) -> None:
+    assert language_for(text, metadata) == language
+
+
+def test_the_fallback_comes_from_the_domain_with_the_key_lines() -> None:
+    polish = fallback_text("numer do biura IOM")
+    english = fallback_text("phone number of IOM please")
+    for text in (polish, english):
+        assert (
+            "112" in text and "+48 22 628 01 20" in text and "+48 22 490 20 44" in text
+        )
+    assert polish.startswith("Przepraszam") and english.startswith("Sorry")
+
+
+def run(handler, text: str, output) -> list:
+    message = UserMessage(text, output, "someone", input_channel="rest")
+    asyncio.run(never_silent(handler)(message))
+    return output.messages
+
+
+def test_a_silent_turn_gets_the_fallback() -> None:
+    async def silent(message: UserMessage) -> None:
+        return None
+
+    messages = run(silent, "numer do biura IOM", CollectingOutputChannel())
+    assert len(messages) == 1 and "+48 22 490 20 44" in messages[0]["text"]
+
+
+def test_a_failing_turn_gets_the_fallback() -> None:
+    async def broken(message: UserMessage) -> None:
+        raise ConnectionError("action server down")
+
+    messages = run(broken, "where is the IOM office", CollectingOutputChannel())
+    assert messages[0]["text"].startswith("Sorry")
+
+
+def test_an_answered_turn_is_left_alone() -> None:
+    async def answers(message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "Hello!")
+
+    assert [m["text"] for m in run(answers, "hello", CollectingOutputChannel())] == [
+        "Hello!"
+    ]
+
+
+def test_the_socketio_output_counts_what_it_sends() -> None:
+    class FakeServer:
+        def __init__(self) -> None:
+            self.emitted: list = []
+
+        async def emit(self, event, data, room=None) -> None:
+            self.emitted.append((event, data, room))
+
+    server = FakeServer()
+    output = CountingSocketIOOutput(server, "bot_uttered")
+
+    async def silent(message: UserMessage) -> None:
+        return None
+
+    asyncio.run(
+        never_silent(silent)(
+            UserMessage("cześć", output, "s1", input_channel="socketio")
+        )
+    )
+    assert output.sent == 1 and server.emitted[0][0] == "bot_uttered"
+    assert "112" in server.emitted[0][1]["text"] and server.emitted[0][2] == "s1"
