@@ -44,11 +44,11 @@ def clean_text(text: str) -> str:
     return f"/{command.group(1)}" if command else text
 
 
-@lru_cache(maxsize=4)
-def _variations(domain_file: str) -> dict[str, str]:
+@lru_cache(maxsize=8)
+def _variations(domain_file: str, response: str = RESPONSE) -> dict[str, str]:
     domain = yaml.safe_load(Path(domain_file).read_text("utf-8"))
     texts: dict[str, str] = {}
-    for variation in domain["responses"][RESPONSE]:
+    for variation in domain["responses"][response]:
         for condition in variation.get("condition") or []:
             if condition.get("name") == "language":
                 texts[condition["value"]] = variation["text"]
@@ -63,11 +63,16 @@ def language_for(text: str, metadata: Any) -> str:
     return detected if detected in SUPPORTED else "pl"
 
 
+def domain_text(response: str, text: str, metadata: Any = None) -> str:
+    """A static domain response's text in the language of the user's message."""
+    domain_file = os.environ.get("DOMAIN_FILE", str(ROOT / "domain.yml"))
+    texts = _variations(domain_file, response)
+    return texts.get(language_for(text, metadata)) or texts["pl"]
+
+
 def fallback_text(text: str, metadata: Any = None) -> str:
     """The static answer for a silent turn, in the user's language."""
-    domain_file = os.environ.get("DOMAIN_FILE", str(ROOT / "domain.yml"))
-    texts = _variations(domain_file)
-    return texts.get(language_for(text, metadata)) or texts["pl"]
+    return domain_text(RESPONSE, text, metadata)
 
 
 def _answers(output: Any) -> int:

@@ -7,7 +7,9 @@ response carries `utter_service_unavailable` instead of an empty list
 (1-128 printable characters) and a string `message`; anything else is a 400 with a
 clear message (Rasa would put sender-less requests into one shared "default"
 conversation, and answer a non-string message with nothing). Typed `/intent{...}`
-commands lose their entity part. Configured in `credentials.yml`.
+commands lose their entity part. Too many messages a minute from one conversation or
+address (iom_channels/ratelimit.py) get a 429 whose message is the polite
+`utter_rate_limited` text. Configured in `credentials.yml`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic import Blueprint
-from sanic.exceptions import InvalidUsage
+from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 
-from iom_channels.fallback import clean_text, never_silent
+from iom_channels.fallback import clean_text, domain_text, never_silent
+from iom_channels.ratelimit import RESPONSE as RATE_LIMITED
+from iom_channels.ratelimit import RateLimiter
 
 MAX_SENDER = 128
 
@@ -33,6 +37,10 @@ class RestInput(RasaRestInput):
     def name(cls) -> str:
         """Keep Rasa's channel name."""
         return "rest"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limiter = RateLimiter()
 
     @staticmethod
     def _body(req: Request) -> dict[str, Any]:
@@ -52,6 +60,12 @@ class RestInput(RasaRestInput):
         ):
             raise InvalidUsage(
                 f"`sender` must be a string of 1-{MAX_SENDER} printable characters"
+            )
+        if not self.limiter.allow(sender, req.remote_addr or req.ip):
+            message = self._body(req).get("message")
+            raise SanicException(
+                domain_text(RATE_LIMITED, message if isinstance(message, str) else ""),
+                status_code=429,
             )
         return sender
 

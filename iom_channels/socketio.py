@@ -10,6 +10,8 @@ never delivered. This subclass replaces the two affected handlers:
 - `user_uttered` takes the sender id from that binding, never from the message, so a
   client cannot write into another conversation; only a string message and the
   `language` metadata key (`pl`/`en`) are passed on.
+- Too many messages a minute (iom_channels/ratelimit.py) get the polite
+  `utter_rate_limited` answer instead of being processed.
 - A turn that ends without any bot message gets the static
   `utter_service_unavailable` answer (iom_channels/fallback.py).
 
@@ -29,7 +31,9 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
-from iom_channels.fallback import clean_text, never_silent
+from iom_channels.fallback import clean_text, domain_text, never_silent
+from iom_channels.ratelimit import RESPONSE as RATE_LIMITED
+from iom_channels.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +83,7 @@ class SocketIOInput(RasaSocketIOInput):
         """Rasa's blueprint with fixed `session_request` and message handlers."""
         on_new_message = never_silent(on_new_message)
         blueprint = super().blueprint(on_new_message)
+        limiter = RateLimiter()
         sio = self.sio
         assert sio is not None  # set by super().blueprint
 
@@ -107,6 +112,19 @@ class SocketIOInput(RasaSocketIOInput):
                     return
             else:
                 sender_id = sid
+            environ = sio.get_environ(sid, namespace=self.namespace) or {}
+            if not limiter.allow(sender_id, environ.get("REMOTE_ADDR")):
+                await sio.emit(
+                    self.bot_message_evt,
+                    {
+                        "text": domain_text(
+                            RATE_LIMITED, data["message"], data.get(self.metadata_key)
+                        )
+                    },
+                    room=sid,
+                    namespace=self.namespace,
+                )
+                return
             message = UserMessage(
                 clean_text(data["message"]),
                 CountingSocketIOOutput(sio, self.bot_message_evt),

@@ -51,6 +51,9 @@ class LiveBot:
             "ACTION_PORT": str(self.action_port),
             "TRACKER_URL": f"sqlite:///{self.db}",
             "RASA_TELEMETRY_ENABLED": "false",
+            # every test client shares 127.0.0.1: per-IP limit off, per-sender on
+            "RATE_LIMIT_SENDER_PER_MIN": "30",
+            "RATE_LIMIT_IP_PER_MIN": "0",
         }
         self.logs = tmp / "logs"
         self.logs.mkdir()
