@@ -10,6 +10,7 @@ never delivered. This subclass replaces the two affected handlers:
 - `user_uttered` takes the sender id from that binding, never from the message, so a
   client cannot write into another conversation; only a string message and the
   `language` metadata key (`pl`/`en`) are passed on.
+- Only the widget's origins (`CORS_ORIGIN`) may open a socket from a browser.
 - Too many messages a minute (iom_channels/ratelimit.py) get the polite
   `utter_rate_limited` answer instead of being processed.
 - A turn that ends without any bot message gets the static
@@ -21,6 +22,7 @@ Configured in `credentials.yml` as `iom_channels.socketio.SocketIOInput`.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,6 +40,19 @@ from iom_channels.ratelimit import RateLimiter
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def allowed_origins() -> list[str]:
+    """Browser origins allowed to open a socket: CORS_ORIGIN, space or comma separated.
+
+    Empty or `*` keeps Rasa's behaviour (no origin check). Clients that send no
+    Origin header (servers, tests) are not browsers and are not checked.
+    """
+    origins = re.split(r"[\s,]+", os.environ.get("CORS_ORIGIN", "").strip())
+    origins = [origin.rstrip("/") for origin in origins if origin]
+    return [] if not origins or "*" in origins else origins
+
+
 LANGUAGES = {"pl", "en"}
 
 
@@ -86,6 +101,9 @@ class SocketIOInput(RasaSocketIOInput):
         limiter = RateLimiter()
         sio = self.sio
         assert sio is not None  # set by super().blueprint
+        origins = allowed_origins()
+        if origins:  # Rasa passes [] (no check); browsers elsewhere are refused
+            sio.eio.cors_allowed_origins = origins
 
         async def session_request(sid: str, data: Any = None) -> None:
             session_id = session_id_from(data)

@@ -9,7 +9,8 @@ export ACTION_PORT="${ACTION_PORT:-5055}"
 export WIDGET_PORT="${WIDGET_PORT:-8080}"
 export CONSOLE_PORT="${CONSOLE_PORT:-8081}"
 export WIDGET_HOST="${WIDGET_HOST:-127.0.0.1}"
-export CORS_ORIGIN="${CORS_ORIGIN:-http://localhost:$WIDGET_PORT}"
+# Browser origins allowed to call Rasa (REST CORS and socket.io), space separated.
+export CORS_ORIGIN="${CORS_ORIGIN:-http://localhost:$WIDGET_PORT http://127.0.0.1:$WIDGET_PORT}"
 export RETENTION_DAYS="${RETENTION_DAYS:-30}"
 export TRACKER_URL="${TRACKER_URL:-sqlite:///$VAR_DIR/rasa.db}"
 export RASA_TELEMETRY_ENABLED=false

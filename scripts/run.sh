@@ -25,7 +25,7 @@ if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
 fi
 "$BIN/rasa" run --model models/iom.tar.gz --interface "$RASA_HOST" --port "$RASA_PORT" \
     --credentials credentials.yml --endpoints endpoints.yml \
-    --cors "$CORS_ORIGIN" "${api_flags[@]}" &
+    --cors $CORS_ORIGIN "${api_flags[@]}" &  # unquoted: one argument per origin
 pids+=($!)
 
 "$BIN/python" scripts/widget_server.py --port "$WIDGET_PORT" &

@@ -43,6 +43,7 @@ class LiveBot:
 
     def __init__(self, tmp: Path) -> None:
         self.rasa_port, self.action_port = free_port(), free_port()
+        self.widget_ports = [free_port(), free_port()]  # the origins Rasa allows
         self.db = tmp / "tracker.db"
         self.env = {
             **os.environ,
@@ -54,6 +55,7 @@ class LiveBot:
             # every test client shares 127.0.0.1: per-IP limit off, per-sender on
             "RATE_LIMIT_SENDER_PER_MIN": "30",
             "RATE_LIMIT_IP_PER_MIN": "0",
+            "CORS_ORIGIN": " ".join(f"http://127.0.0.1:{p}" for p in self.widget_ports),
         }
         self.logs = tmp / "logs"
         self.logs.mkdir()
@@ -98,8 +100,11 @@ class LiveBot:
             return [m.get("text", "") for m in json.load(response)]
 
     def start_widget(self, rasa_port: int | None = None, **env: str) -> int:
-        """Start the widget page server (talking to this bot); returns its port."""
-        port = free_port()
+        """Start a widget page server (talking to this bot); returns its port.
+
+        The first two get the origins the bot allows; later ones are foreign origins.
+        """
+        port = self.widget_ports.pop(0) if self.widget_ports else free_port()
         log = open(self.logs / f"widget-{port}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
             [PYTHON, "scripts/widget_server.py", "--port", str(port)],

@@ -156,3 +156,25 @@ def test_malformed_messages_are_ignored_and_the_next_one_is_answered(
         return replies
 
     assert any("Hello" in r for r in asyncio.run(scenario()))
+
+
+def test_only_the_widget_origins_may_open_a_socket(bot: LiveBot) -> None:
+    allowed = bot.env["CORS_ORIGIN"].split()[0]
+
+    async def connect(origin: str) -> bool:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(
+                f"http://127.0.0.1:{bot.rasa_port}",
+                transports=["polling"],
+                headers={"Origin": origin},
+            )
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.eio.disconnect(abort=True)
+        if client.eio.http is not None:
+            await client.eio.http.close()
+        return True
+
+    assert asyncio.run(connect(allowed)) is True
+    assert asyncio.run(connect("http://evil.example")) is False

@@ -49,10 +49,12 @@ def stack(live_bot: LiveBot) -> dict[str, Any]:
     live = live_bot
     online = live.start_widget(QUICK_EXIT_URL=EXIT_PATH)
     offline = live.start_widget(rasa_port=free_port(), QUICK_EXIT_URL=EXIT_PATH)
+    foreign = live.start_widget(QUICK_EXIT_URL=EXIT_PATH)  # an origin Rasa refuses
     return {
         "bot": live,
         "url": f"http://127.0.0.1:{online}",
         "offline_url": f"http://127.0.0.1:{offline}",
+        "foreign_url": f"http://127.0.0.1:{foreign}",
     }
 
 
@@ -277,6 +279,14 @@ def test_offline_fallback_shows_the_key_lines(stack: dict[str, Any], page: Any) 
     say(page, "pomocy")
     page.wait_for_selector(".iomc-user.iomc-pending")
     assert "po odzyskaniu połączenia" in page.inner_text("#iomc-status")
+
+
+def test_a_page_on_another_origin_cannot_use_the_bot(
+    stack: dict[str, Any], page: Any
+) -> None:
+    open_chat(page, stack["foreign_url"] + "/", connected=False)
+    page.locator("#iomc-offline").wait_for(state="visible", timeout=15_000)
+    assert not page.evaluate("window.IOMChat.connected()")
 
 
 def test_html_from_the_user_or_the_bot_is_inert(
