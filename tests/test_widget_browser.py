@@ -12,29 +12,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.browser import launch
 from tests.conftest import ROOT
 from tests.live import LiveBot, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 BUNDLE = ROOT / "widget" / "dist" / "iom-chat.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -60,14 +49,8 @@ def stack(live_bot: LiveBot) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium missing: apt-get install chromium chromium-driver")
-        pytest.skip("Chromium is not installed")
     with playwright_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        instance = launch(playwright)
         yield instance
         instance.close()
 

@@ -7,12 +7,9 @@ the tracker store recorded from real conversations. Playwright drives Debian's C
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,23 +18,11 @@ import pytest
 import yaml
 
 from console.tests.conftest import PASSWORD, ROOT
+from tests.browser import launch
+from tests.live import free_port, wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()
@@ -61,12 +46,7 @@ def server(db_url: str, contacts: Path, tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
+    wait_for(url + "/healthz", 30)
     yield url
     process.terminate()
     process.wait(10)
@@ -74,14 +54,8 @@ def server(db_url: str, contacts: Path, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture()
 def page(tmp_path: Path) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium missing: apt-get install chromium")
-        pytest.skip("Chromium is not installed")
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, headless=True
-        )
+        browser = launch(playwright)
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, accept_downloads=True
         )
