@@ -13,7 +13,7 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o
 NPM     ?= npm
 WIDGET_DEPS := widget/node_modules/.package-lock.json
 WIDGET_JS   := widget/dist/iom-chat.js
-PY_DIRS := iom_nlu iom_channels actions tests bench scripts console
+PY_DIRS := iom_nlu iom_channels iom_privacy actions tests bench scripts console
 CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -99,7 +99,7 @@ retention: install ## Delete conversations older than RETENTION_DAYS (default 30
 lint: install ## ruff, black --check, mypy
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/black --check $(PY_DIRS)
-	$(BIN)/mypy iom_nlu iom_channels actions
+	$(BIN)/mypy iom_nlu iom_channels iom_privacy actions
 
 format: install ## Format the code with black and ruff --fix
 	$(BIN)/ruff check --fix $(PY_DIRS)

@@ -1,0 +1,99 @@
+"""A SQL tracker store that writes user text only after redaction.
+
+Configured in endpoints.yml as
+`type: iom_privacy.tracker_store.RedactingSQLTrackerStore`.
+The bot still understands the whole message (NLU runs before storage, and the
+tracker in memory for the current turn is untouched); what reaches the database is
+the text with phone numbers, e-mails, PESEL, account, card and document numbers
+replaced by placeholders, entity and slot values that contained them likewise, and
+the intent, confidence and every other entity unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from iom_privacy.redaction import Redactor, apply, default_redactor, overlaps
+
+
+def _redact_text_and_entities(parse_data: dict[str, Any], redactor: Redactor) -> None:
+    text = parse_data.get("text")
+    if not isinstance(text, str):
+        return
+    findings = redactor.find(text)
+    if not findings:
+        return
+    parse_data["text"] = apply(text, findings)
+    for entity in parse_data.get("entities") or []:
+        start, end = entity.get("start"), entity.get("end")
+        if isinstance(start, int) and isinstance(end, int):
+            touched = [f for f in findings if overlaps(start, end, [f])]
+            if touched:
+                entity["value"] = touched[0].placeholder
+                entity.pop("text", None)
+        elif isinstance(entity.get("value"), str):
+            entity["value"] = redactor.redact(entity["value"])
+
+
+def _redact_strings(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, list):
+        return [_redact_strings(item, redactor) for item in value]
+    if isinstance(value, dict):
+        return {key: _redact_strings(item, redactor) for key, item in value.items()}
+    return value
+
+
+def redact_event(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A serialised event as it may be stored.
+
+    User text, its entities, slot values and user metadata are redacted; bot
+    messages (domain text only) are kept.
+    """
+    kind = data.get("event")
+    if kind == "user":
+        data = copy.deepcopy(data)
+        if isinstance(data.get("text"), str):
+            data["text"] = redactor.redact(data["text"])
+        if isinstance(data.get("parse_data"), dict):
+            _redact_text_and_entities(data["parse_data"], redactor)
+        if data.get("metadata"):
+            data["metadata"] = _redact_strings(data["metadata"], redactor)
+    elif kind == "slot" and data.get("value") is not None:
+        data = dict(data, value=_redact_strings(data["value"], redactor))
+    return data
+
+
+class _RedactedEvent:
+    """What SQLTrackerStore.save reads from an event: its type and its dict."""
+
+    def __init__(self, type_name: str, data: dict[str, Any]) -> None:
+        self.type_name = type_name
+        self._data = data
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._data
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """Rasa's SQLTrackerStore (same tables, same `url`) with redaction on write."""
+
+    def __init__(
+        self, *args: Any, redactor: Redactor | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.redactor = redactor or default_redactor()
+
+    def _additional_events(  # type: ignore[override]
+        self, session: Any, tracker: DialogueStateTracker
+    ) -> Iterator[Any]:
+        for event in super()._additional_events(session, tracker):
+            yield _RedactedEvent(
+                event.type_name, redact_event(event.as_dict(), self.redactor)
+            )

@@ -1,0 +1,134 @@
+"""The tracker store writes redacted user text; the bot still understands the original.
+
+Unit tests save real Rasa events through RedactingSQLTrackerStore into SQLite; the
+live test sends personal data to the real server configured by endpoints.yml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from iom_privacy.redaction import default_redactor
+from iom_privacy.tracker_store import RedactingSQLTrackerStore, redact_event
+from tests.conftest import ROOT
+from tests.live import LiveBot
+
+TEXT = "Jestem w Krakowie, mój numer 512 345 678, mail olena@gmail.com"
+
+
+def stored(database: Path, sender: str) -> list[dict]:
+    with sa.create_engine(f"sqlite:///{database}").connect() as connection:
+        rows = connection.execute(
+            sa.text("select data from events where sender_id=:s order by id"),
+            {"s": sender},
+        ).all()
+    return [json.loads(row[0]) for row in rows]
+
+
+def user_event() -> UserUttered:
+    email_at = TEXT.index("olena@")
+    return UserUttered(
+        TEXT,
+        intent={"name": "ask_contact", "confidence": 0.93},
+        entities=[
+            {"entity": "city", "value": "Kraków", "start": 9, "end": 17},
+            {
+                "entity": "topic",
+                "value": "olena@gmail.com",
+                "start": email_at,
+                "end": email_at + len("olena@gmail.com"),
+            },
+        ],
+        parse_data={
+            "text": TEXT,
+            "intent": {"name": "ask_contact", "confidence": 0.93},
+            "entities": [
+                {"entity": "city", "value": "Kraków", "start": 9, "end": 17},
+                {
+                    "entity": "topic",
+                    "value": "olena@gmail.com",
+                    "start": email_at,
+                    "end": email_at + len("olena@gmail.com"),
+                },
+            ],
+        },
+        metadata={"language": "pl"},
+    )
+
+
+def test_store_writes_redacted_events_and_reads_them_back(tmp_path: Path) -> None:
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+    )
+    tracker = DialogueStateTracker.from_events(
+        "olena",
+        [
+            ActionExecuted("action_listen"),
+            user_event(),
+            SlotSet("city", "Kraków"),
+            SlotSet("topic", "olena@gmail.com"),
+            BotUttered("Infolinia Migrant Info: +48 22 490 20 44"),
+        ],
+    )
+    asyncio.run(store.save(tracker))
+    # the tracker in memory (this turn) still has the original text
+    assert tracker.latest_message.text == TEXT
+
+    events = stored(database, "olena")
+    user = next(e for e in events if e["event"] == "user")
+    expected = "Jestem w Krakowie, mój numer [PHONE], mail [EMAIL]"
+    assert user["text"] == expected
+    assert user["parse_data"]["text"] == expected
+    assert user["parse_data"]["intent"]["name"] == "ask_contact"
+    values = {e["entity"]: e["value"] for e in user["parse_data"]["entities"]}
+    assert values == {"city": "Kraków", "topic": "[EMAIL]"}
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"city": "Kraków", "topic": "[EMAIL]"}
+    bot = next(e for e in events if e["event"] == "bot")
+    assert bot["text"] == "Infolinia Migrant Info: +48 22 490 20 44"
+    raw = database.read_bytes()
+    assert b"512 345 678" not in raw and b"olena@gmail.com" not in raw
+
+    # a later turn appends only its own events, also redacted
+    again = asyncio.run(store.retrieve("olena"))
+    assert again is not None and again.latest_message.text == expected
+    again.update(UserUttered("PESEL 44051401458", intent={"name": "affirm"}))
+    asyncio.run(store.save(again))
+    texts = [e["text"] for e in stored(database, "olena") if e["event"] == "user"]
+    assert texts == [expected, "PESEL [PESEL]"]
+
+
+def test_events_without_personal_data_are_unchanged() -> None:
+    redactor = default_redactor()
+    event = UserUttered(
+        "gdzie jest biuro IOM?", intent={"name": "ask_office"}
+    ).as_dict()
+    assert redact_event(event, redactor) == event
+    slot = SlotSet("language", "pl").as_dict()
+    assert redact_event(slot, redactor) == slot
+
+
+def test_live_server_stores_redacted_text(live_bot: LiveBot) -> None:
+    sender = uuid.uuid4().hex
+    answer = live_bot.say(
+        sender,
+        "szef zabrał mi paszport ZS0000177, mój numer 512 345 678, PESEL 44051401458",
+    )
+    assert any("KCIK" in text for text in answer), answer  # understood as usual
+    events = stored(live_bot.db, sender)
+    user = next(e for e in events if e["event"] == "user")
+    assert (
+        user["text"]
+        == "szef zabrał mi paszport [PASSPORT], mój numer [PHONE], PESEL [PESEL]"
+    )
+    assert user["parse_data"]["intent"]["name"] == "report_trafficking"
+    assert "512 345 678" not in json.dumps(events)
