@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu retention lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu fuzz retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -90,8 +90,22 @@ test: install console-install system-deps widget lint validate train pytest cons
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
 	$(ENV) $(PY) bench/nlu_heldout.py --model $(MODEL) --out bench/results/nlu_heldout.md
 
+fuzz: $(MODEL) ## Hypothesis fuzz: 10,000 NLU parses and 10,000 REST bodies (bench/results/fuzz.md)
+	$(ENV) $(PY) bench/fuzz.py --nlu 10000 --rest 10000 --out bench/results/fuzz.md
+
 bench-console: console-install ## Console at 100,000 conversations vs raw events (needs `make pytest` first)
 	$(ENV) $(CBIN)/python bench/console_scale.py --out bench/results/console_scale.md
+
+AVENV := .venv-audit
+
+$(AVENV)/.installed:
+	@test -n "$(PYTHON_SYS)" || { echo "Python 3.10 not found (pyenv install 3.10)"; exit 1; }
+	test -x $(AVENV)/bin/python || $(PYTHON_SYS) -m venv $(AVENV)
+	$(AVENV)/bin/python -m pip install --quiet "pip-audit==2.10.1"
+	touch $@
+
+audit: install console-install widget $(AVENV)/.installed ## Known vulnerabilities: pip-audit (both venvs), npm audit; exit 3 = no database reachable
+	$(AVENV)/bin/python scripts/audit.py
 
 retention: install ## Delete conversations older than RETENTION_DAYS (default 30)
 	$(ENV) $(PY) scripts/retention.py purge

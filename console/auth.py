@@ -21,6 +21,7 @@ from console import db
 
 ROLES = ("operator", "admin")
 SESSION_SECONDS = 8 * 3600
+REVOKED = 253402300799.0  # locked_until for a disabled account (year 9999)
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
 MIN_PASSWORD = 12
@@ -100,6 +101,8 @@ def login(
             except VerificationError:
                 pass
             refusal = "Wrong user name or password."
+        elif row.locked_until >= REVOKED:
+            refusal = "This account is disabled. Ask an administrator."
         elif row.locked_until > now:
             refusal = "Too many failed attempts. Try again in 15 minutes."
         else:
@@ -158,6 +161,44 @@ def user_for(engine: sa.engine.Engine, token: str | None) -> User | None:
     if row is None or row.expires_at < time.time():
         return None
     return User(row.id, row.username, row.role, row.csrf_token)
+
+
+def revoke_user(engine: sa.engine.Engine, username: str) -> int:
+    """Disable an account (e.g. a stolen one): end its sessions, refuse logins.
+
+    Returns the number of sessions ended; raises AuthError for an unknown user.
+    """
+    with engine.begin() as connection:
+        row = connection.execute(
+            sa.select(db.users.c.id).where(db.users.c.username == username)
+        ).first()
+        if row is None:
+            raise AuthError(f"no such user: {username}")
+        connection.execute(
+            db.users.update()
+            .where(db.users.c.id == row.id)
+            .values(locked_until=REVOKED)
+        )
+        ended = connection.execute(
+            db.sessions.delete().where(db.sessions.c.user_id == row.id)
+        )
+    return int(ended.rowcount or 0)
+
+
+def restore_user(engine: sa.engine.Engine, username: str, password: str) -> None:
+    """Enable a disabled account again, with a new password."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    with engine.begin() as connection:
+        updated = connection.execute(
+            db.users.update()
+            .where(db.users.c.username == username)
+            .values(
+                password_hash=_hasher.hash(password), locked_until=0, failed_logins=0
+            )
+        )
+    if not updated.rowcount:
+        raise AuthError(f"no such user: {username}")
 
 
 def logout(engine: sa.engine.Engine, token: str) -> None:

@@ -1,4 +1,4 @@
-"""Console commands: `python -m console.cli {serve,create-user,migrate,sync}`.
+"""Console commands: `python -m console.cli COMMAND` (serve, accounts, migrate, sync).
 
 There is no default account and no default password: an administrator creates each
 account with `create-user` (password typed twice at a prompt, or one line on stdin
@@ -22,6 +22,15 @@ def _url(args: argparse.Namespace) -> str:
     return url
 
 
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        sys.exit("The passwords differ.")
+    return password
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(
@@ -38,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("username")
     user.add_argument("--role", choices=auth.ROLES, default="operator")
     user.add_argument("--password-stdin", action="store_true")
+    revoke = commands.add_parser(
+        "revoke-user", help="disable an account at once and end its sessions"
+    )
+    revoke.add_argument("username")
+    restore = commands.add_parser(
+        "restore-user", help="enable a disabled account with a new password"
+    )
+    restore.add_argument("username")
+    restore.add_argument("--password-stdin", action="store_true")
     commands.add_parser("migrate", help="create or upgrade the console's tables")
     commands.add_parser("sync", help="index new tracker events now")
     args = parser.parse_args(argv)
@@ -59,13 +77,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     db.migrate(url)
     engine = db.engine_for(url)
+    if args.command == "revoke-user":
+        try:
+            ended = auth.revoke_user(engine, args.username)
+        except auth.AuthError as error:
+            sys.exit(str(error))
+        auth.record(engine, "cli", "revoke_user", args.username, f"{ended} sessions")
+        print(f"Disabled {args.username!r}; ended {ended} sessions.")
+        return 0
+    if args.command == "restore-user":
+        try:
+            auth.restore_user(engine, args.username, _password(args))
+        except (auth.AuthError, ValueError) as error:
+            sys.exit(f"Not restored: {error}")
+        auth.record(engine, "cli", "restore_user", args.username, "")
+        print(f"Enabled {args.username!r} with a new password.")
+        return 0
     if args.command == "create-user":
-        if args.password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Password: ")
-            if getpass.getpass("Again: ") != password:
-                sys.exit("The passwords differ.")
+        password = _password(args)
         try:
             auth.create_user(engine, args.username, password, args.role)
         except ValueError as error:

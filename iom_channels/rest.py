@@ -9,7 +9,8 @@ clear message (Rasa would put sender-less requests into one shared "default"
 conversation, and answer a non-string message with nothing). Typed `/intent{...}`
 commands lose their entity part. Too many messages a minute from one conversation or
 address (iom_channels/ratelimit.py) get a 429 whose message is the polite
-`utter_rate_limited` text. Configured in `credentials.yml`.
+`utter_rate_limited` text. Every error is a JSON object. Configured in
+`credentials.yml`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from iom_channels.fallback import clean_text, domain_text, never_silent
 from iom_channels.ratelimit import RESPONSE as RATE_LIMITED
@@ -81,5 +83,26 @@ class RestInput(RasaRestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        """Rasa's blueprint around a handler that never leaves a turn silent."""
-        return super().blueprint(never_silent(on_new_message))
+        """Rasa's blueprint around a handler that never leaves a turn silent.
+
+        Its errors are JSON whatever the client accepts (Sanic would otherwise pick
+        HTML or plain text from the request's headers).
+        """
+        blueprint = super().blueprint(never_silent(on_new_message))
+        blueprint.exception(SanicException)(json_error)
+        return blueprint
+
+
+async def json_error(request: Request, error: SanicException) -> HTTPResponse:
+    """A 4xx as `{"status", "description", "message"}` (Sanic's JSON error shape)."""
+    status = int(getattr(error, "status_code", 500) or 500)
+    reason = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+    reason |= {413: "Payload Too Large", 429: "Too Many Requests"}
+    return response.json(
+        {
+            "status": status,
+            "description": reason.get(status, "Error"),
+            "message": str(error),
+        },
+        status=status,
+    )

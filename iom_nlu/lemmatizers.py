@@ -32,7 +32,7 @@ class LemmaBackend:
     def lemma(self, word: str, language: str | None) -> str:
         """Lemma of one word (lowercased, diacritics removed) in ``language``."""
         lowered = word.lower()
-        if self.name == "none":
+        if self.name == "none" or not lowered.strip():  # simplemma refuses ""
             return normalise(lowered)
         import simplemma
 

@@ -15,14 +15,20 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Rasa's HTTP API (trackers, model, events) is off unless asked for, and then only
+# with a token; checked before anything starts.
+api_flags=()
+if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
+    if [ -z "${RASA_API_TOKEN:-}" ] || [ "${#RASA_API_TOKEN}" -lt 32 ]; then
+        echo "RASA_ENABLE_API=1 needs RASA_API_TOKEN of at least 32 characters" >&2
+        exit 2
+    fi
+    api_flags=(--enable-api --auth-token "$RASA_API_TOKEN")
+fi
+
 "$BIN/rasa" run actions --port "$ACTION_PORT" --actions actions &
 pids+=($!)
 
-api_flags=()
-if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
-    : "${RASA_API_TOKEN:?RASA_API_TOKEN must be set when RASA_ENABLE_API=1}"
-    api_flags=(--enable-api --auth-token "$RASA_API_TOKEN")
-fi
 "$BIN/rasa" run --model models/iom.tar.gz --interface "$RASA_HOST" --port "$RASA_PORT" \
     --credentials credentials.yml --endpoints endpoints.yml \
     --cors $CORS_ORIGIN "${api_flags[@]}" &  # unquoted: one argument per origin

@@ -77,6 +77,15 @@ def test_simplemma_lemmatizes_polish_and_english(tmp_path: Path) -> None:
     assert english == ["my", "boss", "take", "the", "passport"]
 
 
+@pytest.mark.parametrize("text", ["", " ", "\t\n"])
+def test_empty_and_blank_messages_are_tokenized(tmp_path: Path, text: str) -> None:
+    """Found by the fuzz run: simplemma raises on an empty word."""
+    tokenizer = _tokenizer(tmp_path, lemmatizer="simplemma")
+    assert all(
+        isinstance(t.lemma, str) for t in tokenizer.tokenize(_message(text), TEXT)
+    )
+
+
 def test_spacy_pipeline_loaded_by_path_gives_polish_lemmas(
     tmp_path: Path, polish_pipeline: str
 ) -> None:

@@ -15,6 +15,8 @@ from console import db
 from console.tests.conftest import PASSWORD, csrf_from, login
 
 Client = tuple[TestClient, str]
+# as typed in tests/test_console_fixture.py (made-up numbers)
+PASSPORT_NO, PESEL_NO = "AB1234567", "90010112345"  # pragma: allowlist secret
 
 GET_PAGES = [
     "/",
@@ -133,7 +135,7 @@ def test_wrong_password_then_lockout(client: TestClient) -> None:
             "/login",
             data={
                 "username": "olga",
-                "password": "wrong",
+                "password": "wrong",  # pragma: allowlist secret
                 "csrf_token": csrf_from(form.text),
             },
         )
@@ -253,7 +255,7 @@ def test_paging_parameters_are_validated(operator: Client) -> None:
     client, _ = operator
     assert client.get("/conversations?page=0").status_code == 422
     assert client.get("/conversations?page=abc").status_code == 422
-    assert "Page 1 of 1" in client.get("/conversations?page=1").text
+    assert "Page 1 of " in client.get("/conversations?page=1").text
 
 
 def test_transcript_shows_intents_confidence_entities_and_warsaw_times(
@@ -268,11 +270,43 @@ def test_transcript_shows_intents_confidence_entities_and_warsaw_times(
     assert "Europe/Warsaw" in page.text
 
 
+def test_the_bot_stored_personal_data_only_as_placeholders(
+    operator: Client, db_url: str
+) -> None:
+    """The fixture was written by the real bot, whose tracker store redacts."""
+    client, _ = operator
+    page = client.get("/conversations/fixture-pl-trafficking").text
+    assert "[PHONE]" in page and "[EMAIL]" in page
+    with sa.create_engine(db_url).connect() as connection:
+        stored = " ".join(
+            row.data for row in connection.execute(sa.text("select data from events"))
+        )
+    assert "600 100 200" not in stored and "jan.kowalski@example.com" not in stored
+
+
+def _insert_unredacted(db_url: str, sender: str, text: str) -> None:
+    """A user event as Rasa's plain SQLTrackerStore wrote it before redaction."""
+    event = {"event": "user", "timestamp": time.time(), "text": text}
+    event["parse_data"] = {"text": text, "intent": {"name": "greet"}, "entities": []}
+    with sa.create_engine(db_url).begin() as connection:
+        connection.execute(
+            sa.text(
+                "insert into events (sender_id, type_name, timestamp, intent_name, data)"
+                " values (:s, 'user', :t, 'greet', :d)"
+            ),
+            {"s": sender, "t": event["timestamp"], "d": json.dumps(event)},
+        )
+
+
 def test_personal_data_is_masked_until_revealed_with_a_reason(
     operator: Client, db_url: str
 ) -> None:
+    # data stored before redaction was switched on, or in a form it missed
+    _insert_unredacted(
+        db_url, "legacy-pl", "mój numer to 600 100 200, email jan.kowalski@example.com"
+    )
     client, csrf = operator
-    url = "/conversations/fixture-pl-trafficking"
+    url = "/conversations/legacy-pl"
     page = client.get(url).text
     assert "600 100 200" not in page and "jan.kowalski@example.com" not in page
     assert "[phone]" in page and "[e-mail]" in page
@@ -292,10 +326,16 @@ def test_personal_data_is_masked_until_revealed_with_a_reason(
     assert row is not None and row.detail == "callback requested"
 
 
-def test_document_numbers_are_masked(operator: Client) -> None:
+def test_document_numbers_are_masked(operator: Client, db_url: str) -> None:
     client, _ = operator
     page = client.get("/conversations/fixture-en-residence").text
-    assert "AB1234567" not in page and "90010112345" not in page
+    assert PASSPORT_NO not in page and PESEL_NO not in page
+    assert "[DOCUMENT]" in page  # redacted by the bot's tracker store
+    _insert_unredacted(
+        db_url, "legacy-en", f"my passport number is {PASSPORT_NO} and PESEL {PESEL_NO}"
+    )
+    page = client.get("/conversations/legacy-en").text
+    assert PASSPORT_NO not in page and PESEL_NO not in page
     assert "[document no.]" in page and "[PESEL]" in page
 
 
@@ -570,3 +610,43 @@ def test_create_user_rules(db_url: str) -> None:
 
 def test_login_helper_roundtrip(client: TestClient) -> None:
     assert login(client, "adam")
+
+
+def test_a_revoked_account_is_logged_out_and_cannot_log_in(
+    operator: Client, db_url: str
+) -> None:
+    """A stolen operator account: `console.cli revoke-user` ends it at once."""
+    from console import cli
+
+    client, _ = operator
+    assert client.get("/conversations").status_code == 200
+    assert cli.main(["--url", db_url, "revoke-user", "olga"]) == 0
+    assert client.get("/conversations").status_code == 303  # session gone
+    form = client.get("/login")
+    refused = client.post(
+        "/login",
+        data={
+            "username": "olga",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(form.text),
+        },
+    )
+    assert refused.status_code == 401 and "disabled" in refused.text
+    with sa.create_engine(db_url).connect() as connection:
+        actions = connection.execute(sa.text("select action from console_audit"))
+        assert "revoke_user" in {row.action for row in actions}
+    with pytest.raises(SystemExit):
+        cli.main(["--url", db_url, "revoke-user", "nobody"])
+
+
+def test_a_restored_account_needs_the_new_password(
+    client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from console import cli
+
+    cli.main(["--url", db_url, "revoke-user", "olga"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("a brand new passphrase\n"))
+    assert cli.main(["--url", db_url, "restore-user", "olga", "--password-stdin"]) == 0
+    assert login(client, "olga", "a brand new passphrase")
