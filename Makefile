@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu fuzz retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,27 @@ test: install console-install system-deps widget lint validate train pytest cons
 
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
 	$(ENV) $(PY) bench/nlu_heldout.py --model $(MODEL) --out bench/results/nlu_heldout.md
+
+topology-deps: ## Debian packages of the production topology (postgresql, redis-server, nginx), if missing
+	@command -v nginx >/dev/null && command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server nginx; }
+
+topology: $(MODEL) topology-deps ## Production topology natively: PostgreSQL, Redis lock store, 2 Rasa behind nginx on :5005, actions (docs/deploy.md)
+	bash scripts/topology.sh run
+
+bench-serve: $(MODEL) topology-deps ## Latency/throughput at 1/10/50 users vs `rasa init`, memory, 1 vs 2 instances (bench/results/serving.md)
+	$(ENV) $(PY) bench/serve.py --out bench/results/serving.md
+
+bench-nlu-compare: $(MODEL) ## Project pipeline vs Rasa's default on own and home-assistant-intents data (bench/results/nlu_compare.md)
+	$(ENV) $(PY) bench/nlu_compare.py --out bench/results/nlu_compare.md
+
+bench: bench-nlu bench-nlu-compare bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, serving and scale-out
+
+bench-faults: $(MODEL) topology-deps ## PostgreSQL restarted during conversations on the topology (bench/results/faults.md)
+	$(ENV) $(PY) bench/faults.py --out bench/results/faults.md
+
+soak: $(MODEL) ## 30 minutes of moderate load: errors, memory growth, nothing lost (bench/results/soak.md)
+	$(ENV) $(PY) bench/soak.py --minutes 30 --out bench/results/soak.md
 
 fuzz: $(MODEL) ## Hypothesis fuzz: 10,000 NLU parses and 10,000 REST bodies (bench/results/fuzz.md)
 	$(ENV) $(PY) bench/fuzz.py --nlu 10000 --rest 10000 --out bench/results/fuzz.md

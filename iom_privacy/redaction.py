@@ -1,11 +1,12 @@
 """Find and mask personal data in what users type, before it is stored.
 
-Detection is presidio-analyzer's recognizers used on their own (no NLP engine, so
-no spaCy model and nothing downloaded): python-phonenumbers for phone numbers,
-presidio's e-mail, IBAN, PESEL and payment-card recognizers (with their checksums),
-and pattern recognizers written here for Polish bank accounts (NRB, mod 97), Polish
-ID cards and passports (their check digits) and other document numbers next to a
-word such as "paszport", "passport", "dowód" or "karta pobytu".
+Detection is python-phonenumbers for phone numbers (on digit windows only) and
+presidio-analyzer's recognizers used on their own (no NLP engine, so no spaCy model
+and nothing downloaded): presidio's e-mail, IBAN, PESEL and payment-card recognizers
+(with their checksums), and pattern recognizers written here for Polish bank
+accounts (NRB, mod 97), Polish ID cards and passports (their check digits) and other
+document numbers next to a word such as "paszport", "passport", "dowód" or
+"karta pobytu".
 
 Numbers and addresses that the bot itself gives (the contact directory) are kept, so
 "I called 22 628 01 20" stays readable for operators.
@@ -31,16 +32,18 @@ from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
     IbanRecognizer,
-    PhoneRecognizer,
     PlPeselRecognizer,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "knowledge" / "contacts.yml"
 
-# Where the users' phones come from: Poland and the countries most migrants to
-# Poland come from, plus the generic +CC form (any region parses "+…").
-PHONE_REGIONS = ("PL", "UA", "BY", "RU", "GE", "MD", "IN", "VN", "PH", "GB", "DE")
+# National formats (without +CC) of Poland and Ukraine; any country's number written
+# with "+" or "00" is recognised whatever the region.
+PHONE_REGIONS = ("PL", "UA")
+# Digit runs that may hold a phone number; only these windows go to phonenumbers,
+# which would otherwise take seconds on a 20,000-character message full of digits.
+PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,22}\d(?!\w)")
 
 # Label written in place of each kind of personal data (language-neutral).
 PLACEHOLDERS = {
@@ -235,7 +238,6 @@ class Redactor:
     ) -> None:
         self.allowed_phones = {_national_number(p) for p in allowed_phones}
         self.allowed_emails = {e.strip().lower() for e in allowed_emails}
-        self._phone = PhoneRecognizer(supported_regions=PHONE_REGIONS, leniency=1)
         self._recognizers: list[tuple[str, EntityRecognizer]] = [
             ("PESEL", _PeselRecognizer()),
             ("IBAN", IbanRecognizer()),
@@ -293,12 +295,12 @@ class Redactor:
                 ):
                     continue
                 found.append(Finding(kind, result.start, result.end))
-        for result in _analyze(self._phone, text, ["PHONE_NUMBER"]):
-            value = text[result.start : result.end]
+        for start, end in phone_spans(text):
+            value = text[start:end]
             if DATE_OR_TIME.fullmatch(value.strip()):
                 continue
             if _national_number(value) not in self.allowed_phones:
-                found.append(Finding("PHONE", result.start, result.end))
+                found.append(Finding("PHONE", start, end))
         if DOCUMENT_CONTEXT.search(text):
             for result in _analyze(self._document, text, ["DOCUMENT"]):
                 if self._is_free_document_number(text[result.start : result.end]):
@@ -315,6 +317,20 @@ class Redactor:
     def _is_free_document_number(self, value: str) -> bool:
         # A year range or a directory phone next to "dokument" is not a document.
         return _national_number(value) not in self.allowed_phones
+
+
+def phone_spans(text: str) -> set[tuple[int, int]]:
+    """Valid phone numbers (python-phonenumbers, VALID leniency) in `text`."""
+    spans: set[tuple[int, int]] = set()
+    for candidate in PHONE_CANDIDATE.finditer(text):
+        window = candidate.group()
+        for region in PHONE_REGIONS:
+            for match in phonenumbers.PhoneNumberMatcher(
+                window, region, leniency=phonenumbers.Leniency.VALID
+            ):
+                offset = candidate.start()
+                spans.add((offset + match.start, offset + match.end))
+    return spans
 
 
 def _analyze(

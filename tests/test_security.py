@@ -19,6 +19,7 @@ CODE_DIRS = ("actions", "iom_channels", "iom_privacy", "iom_nlu", "scripts", "co
 # Only for the tests and tools, not settings of the product.
 NOT_SETTINGS = {"BIN", "ROOT", "STAMP", "PYTHONPATH", "BASH_SOURCE", "MODEL_URL"}
 NOT_SETTINGS |= {"REMOTE_ADDR"}  # a WSGI environ key, not an environment variable
+NOT_SETTINGS |= {"STATE", "PG_BIN"}  # local variables of scripts/topology.sh
 NOT_SETTINGS |= {"DOMAIN_FILE", "CONTACTS_FILE", "TF_CPP_MIN_LOG_LEVEL", "VAR_DIR"}
 
 
