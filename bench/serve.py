@@ -367,6 +367,11 @@ def row(name: str, load: Load, baseline: Load | None = None) -> str:
     else:
         ratio = " | – | –"
     errors = sum(load.errors.values())
+    if (
+        errors
+    ):  # e.g. "empty": a 200 with no message at all (`rasa init` has no fallback)
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(load.errors.items()))
+        errors = f"{errors} ({kinds})"  # type: ignore[assignment]
     return (
         f"| {name} | {load.users} | {load.throughput:.1f} | {load.pct(0.5):.0f} |"
         f" {load.pct(0.95):.0f} | {load.pct(0.99):.0f} | {len(load.latencies):,} |"

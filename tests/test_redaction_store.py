@@ -11,6 +11,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -132,3 +133,31 @@ def test_live_server_stores_redacted_text(live_bot: LiveBot) -> None:
     )
     assert user["parse_data"]["intent"]["name"] == "report_trafficking"
     assert "512 345 678" not in json.dumps(events)
+
+
+def test_a_save_that_fails_while_the_database_restarts_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/results/faults.md: without the retry, a turn answered during a
+    PostgreSQL restart was never stored."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+    )
+    monkeypatch.setattr("iom_privacy.tracker_store.SAVE_RETRIES", (0.01, 0.01))
+    calls: list[int] = []
+    original = SQLTrackerStore.save
+
+    async def flaky(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("insert", {}, Exception("server closed"))
+        await original(self, tracker)
+
+    monkeypatch.setattr(SQLTrackerStore, "save", flaky)
+    tracker = DialogueStateTracker.from_events("r", [UserUttered("dzień dobry")])
+    asyncio.run(store.save(tracker))
+    assert len(calls) == 2
+    assert [e["text"] for e in stored(database, "r")] == ["dzień dobry"]
