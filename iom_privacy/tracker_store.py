@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -85,7 +85,8 @@ class _RedactedEvent:
 
 
 logger = logging.getLogger(__name__)
-# Saving again after a database restart: attempts and the pause before each retry.
+T = TypeVar("T")
+# After a database restart: the pauses before each new attempt to load or save.
 SAVE_RETRIES = (0.5, 1.0, 2.0, 4.0)
 
 
@@ -93,9 +94,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore (same tables, same `url`) with redaction on write.
 
     Also survives a database restart: connections are checked before use
-    (`pool_pre_ping`) and a failed save is retried, instead of losing the turn (Rasa
-    answers the user, then fails to store the turn, and the next turn is stored on
-    top of the older tracker: measured in bench/results/faults.md).
+    (`pool_pre_ping`), and loads and saves are retried for up to 7.5 s instead of
+    losing the turn (Rasa falls back to an empty in-memory tracker when a load fails
+    and answers without history; a failed save drops the turn: both measured in
+    bench/results/faults.md).
     """
 
     def __init__(
@@ -111,20 +113,46 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the new events; retry while the database is unreachable."""
+    async def _retrying(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         for pause in (*SAVE_RETRIES, None):
             try:
-                await super().save(tracker)
-                return
+                return await call()
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
                 if pause is None:
                     raise
                 logger.warning(
                     f"Tracker store unreachable ({error.__class__.__name__});"
-                    f" saving again in {pause} s."
+                    f" {what} again in {pause} s."
                 )
                 await asyncio.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the new events; retry while the database is unreachable."""
+        await self._retrying(
+            "saving", lambda: super(RedactingSQLTrackerStore, self).save(tracker)
+        )
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """Load a conversation; retry while the database is unreachable.
+
+        Rasa would otherwise fall back to an empty in-memory tracker for the turn,
+        answer without the conversation's history, and never store the turn.
+        """
+        return await self._retrying(
+            "loading", lambda: super(RedactingSQLTrackerStore, self).retrieve(sender_id)
+        )
+
+    async def retrieve_full_tracker(
+        self, conversation_id: str
+    ) -> DialogueStateTracker | None:
+        """All sessions of a conversation; retry while the database is unreachable."""
+        return await self._retrying(
+            "loading",
+            lambda: super(RedactingSQLTrackerStore, self).retrieve_full_tracker(
+                conversation_id
+            ),
+        )
 
     def _additional_events(  # type: ignore[override]
         self, session: Any, tracker: DialogueStateTracker

@@ -161,3 +161,30 @@ def test_a_save_that_fails_while_the_database_restarts_is_retried(
     asyncio.run(store.save(tracker))
     assert len(calls) == 2
     assert [e["text"] for e in stored(database, "r")] == ["dzień dobry"]
+
+
+def test_a_load_that_fails_while_the_database_restarts_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa would answer from an empty in-memory tracker and never store the turn."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+    )
+    asyncio.run(store.save(DialogueStateTracker.from_events("r", [UserUttered("hej")])))
+    monkeypatch.setattr("iom_privacy.tracker_store.SAVE_RETRIES", (0.01,))
+    calls: list[int] = []
+    original = SQLTrackerStore.retrieve
+
+    async def flaky(self: SQLTrackerStore, sender: str) -> DialogueStateTracker | None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("select", {}, Exception("starting up"))
+        return await original(self, sender)
+
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", flaky)
+    tracker = asyncio.run(store.retrieve("r"))
+    assert len(calls) == 2 and tracker is not None
+    assert tracker.latest_message.text == "hej"
