@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -26,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fuzz import machine  # noqa: E402
+from bench.nlu_heldout import head_commit, machine  # noqa: E402
+from bench.serve import VAR, topology  # noqa: E402
 from tests.live import free_port  # noqa: E402
 
-VAR = ROOT / "var" / "bench"
 TURNS = [
     "dzień dobry",
     "szef zabrał mi paszport",
@@ -53,19 +52,6 @@ def say(port: int, sender: str, text: str) -> tuple[int, list[str]]:
         return error.code, [error.read().decode("utf-8", "replace")[:200]]
     except (urllib.error.URLError, OSError) as error:
         return 0, [str(error)]
-
-
-def topology(command: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["bash", "scripts/topology.sh", command],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise RuntimeError(f"topology {command}: {done.stdout}{done.stderr}")
-    return done.stdout
 
 
 def main() -> int:
@@ -153,12 +139,7 @@ def main() -> int:
     after_ok = sum(1 for e in after if e["status"] == 200 and e["answer"])
     slowest = max((e["seconds"] for e in during), default=0.0)
     answers_during = sorted({a[:90] for e in during for a in e["answer"]})
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = head_commit()
     lines = [
         "# Fault: PostgreSQL restarted during conversations",
         "",

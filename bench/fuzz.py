@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import collections
 import json
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,8 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.nlu_heldout import head_commit, machine  # noqa: E402
 
 REAL = [
     "dzień dobry",
@@ -226,28 +226,8 @@ def run_rest(examples: int, port: int) -> dict[str, Any]:
     }
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
-
-
 def report(nlu: dict, rest: dict) -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = head_commit()
     lines = [
         "# Fuzz run: NLU parse path and REST channel",
         "",

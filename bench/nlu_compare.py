@@ -30,8 +30,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fuzz import machine  # noqa: E402
-from bench.nlu_heldout import evaluate, load_examples  # noqa: E402
+from bench.nlu_heldout import (  # noqa: E402  # noqa: E402
+    evaluate,
+    head_commit,
+    load_examples,
+    machine,
+)
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 WORK = ROOT / "var" / "bench" / "nlu_compare"
@@ -194,12 +198,7 @@ def main() -> int:
                 )
             )
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = head_commit()
     import hassil
     import home_assistant_intents
 

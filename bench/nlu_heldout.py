@@ -42,6 +42,16 @@ async def predict(agent: Any, texts: list[str]) -> list[str]:
     return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
 
 
+def head_commit() -> str:
+    """The short hash of the checked-out commit (empty outside git)."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+
+
 def machine() -> str:
     """One line describing the machine the numbers come from."""
     cpu = platform.processor() or platform.machine()
@@ -110,7 +120,7 @@ def main() -> None:
             ["git", *args], capture_output=True, text=True, cwd=ROOT
         ).stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD") or "uncommitted"
+    commit = head_commit() or "uncommitted"
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += " + uncommitted changes"
     lines = [

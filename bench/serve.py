@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fuzz import machine  # noqa: E402
+from bench.nlu_heldout import head_commit, machine  # noqa: E402
 from tests.live import free_port, wait_for  # noqa: E402
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -486,12 +486,7 @@ def main() -> int:
         " throughput vs baseline | p95 vs baseline |"
     )
     rule = "|---|---|---|---|---|---|---|---|---|---|"
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = head_commit()
     lines += [
         "# Serving benchmark",
         "",

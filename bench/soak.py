@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fuzz import machine  # noqa: E402
+from bench.nlu_heldout import head_commit, machine  # noqa: E402
 from bench.serve import NO_LIMITS, VAR, Server, heldout_messages, rss_mib  # noqa: E402
 
 
@@ -120,12 +119,7 @@ def main() -> int:
     growth = 100 * (last[1] / first[1] - 1)
     action_growth = 100 * (last[2] / first[2] - 1) if first[2] else 0.0
     errors = sum(v for k, v in result["outcomes"].items() if k != "200 with answer")
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    commit = head_commit()
     steady = growth < 10 and action_growth < 10
     verdict = "pass" if not errors and not missing and steady else "FAIL"
     lines = [
