@@ -93,9 +93,8 @@ def write_nlu(pairs: list[tuple[str, str]], path: Path) -> None:
     for intent, texts in by_intent.items():
         lines.append(f"- intent: {intent}")
         lines.append("  examples: |")
-        lines += [
-            f"    - {yaml.safe_dump(t, allow_unicode=True).strip()}" for t in texts
-        ]
+        # a literal block: each sentence verbatim on its own line
+        lines += [f"    - {' '.join(t.split())}" for t in texts]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -229,7 +228,13 @@ def main() -> int:
             values = list(f1.values())
             if len(values) == 2:
                 delta = values[0] - values[1]
-                verdict = "project better" if delta > 0 else "default better or equal"
+                verdict = (
+                    "equal at three decimals"
+                    if abs(delta) < 0.0005
+                    else "project better"
+                    if delta > 0
+                    else "default better"
+                )
                 lines.append(f"- {data}, {lang}: {delta:+.3f} ({verdict})")
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")

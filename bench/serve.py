@@ -1,6 +1,6 @@
 """Serving benchmark: the full bot vs a minimal `rasa init` bot, and one vs two instances.
 
-    make bench-serve        # writes bench/results/serving.md (about 20 minutes)
+    make bench-serve        # writes bench/results/serving.md (about 30 minutes)
 
 Load tool: an asyncio closed-loop client on aiohttp (already in Rasa's venv): each
 simulated user posts one message to POST /webhooks/rest/webhook, waits for the
@@ -11,11 +11,17 @@ Runs, all in one go on the same machine:
 1. baseline: `rasa init --no-prompt` (Rasa 3.6.21's minimal bot, its own config,
    in-memory tracker store), trained here; 1, 10 and 50 users;
 2. the full bot as `make run` starts it (SQLite tracker store with redaction, custom
-   actions); 1, 10 and 50 users; then 10,000 messages for the memory growth;
+   actions); 1, 10 and 50 users; py-spy samples of the server during another 10-user
+   load (where the time goes); then 10,000 messages for the memory growth; the
+   training time by component (Rasa's log lines) and the model load time alone
+   (`Agent.load` in a fresh process, apart from importing Rasa);
+2b. levers: the full bot again with one setting changed (the tracker store on the
+   event loop; TensorFlow on one thread), at 10 and 50 users;
 3. the production topology (scripts/topology.sh: PostgreSQL, Redis lock store, nginx,
    two Rasa instances): 10 and 50 users against one instance and through nginx to two,
    then a consistency check: 50 users x 20 messages, some sent twice at once, through
-   nginx; every message must be stored exactly once, in order, with its answers.
+   nginx; every message must be stored exactly once, in order, with its answers;
+   then one instance with two Sanic workers (`SANIC_WORKERS=2`) at 10 and 50 users.
 The channels' rate limits are switched off for the load (they would answer most
 requests with a 429 in a closed loop); the numbers are the bot's own cost.
 """
@@ -27,11 +33,13 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,8 @@ from bench.nlu_heldout import head_commit, machine  # noqa: E402
 from tests.live import free_port, wait_for  # noqa: E402
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+PY_SPY = str(ROOT / ".venv" / "bin" / "py-spy")
 VAR = ROOT / "var" / "bench"
 NO_LIMITS = {"RATE_LIMIT_SENDER_PER_MIN": "0", "RATE_LIMIT_IP_PER_MIN": "0"}
 
@@ -232,21 +242,133 @@ class Server:
                 process.wait(60)
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    """Seconds a command takes, with an empty Rasa training cache (no reuse)."""
-    cache = VAR / "empty-cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    env = {**(env or {}), "RASA_CACHE_DIRECTORY": str(cache)}
-    began = time.monotonic()
-    subprocess.run(
-        args,
+MODEL_LOAD = """
+import json, sys, time
+began = time.monotonic()
+from rasa.core.agent import Agent
+imported = time.monotonic()
+Agent.load(sys.argv[1])
+print(json.dumps({"imports": imported - began, "load": time.monotonic() - imported}))
+"""
+
+
+def model_load(cwd: Path, model: Path, env: dict[str, str]) -> dict[str, float]:
+    """Seconds to import Rasa, and to load the model, in a fresh process.
+
+    The model load is `Agent.load`, every component's own warm-up included.
+    """
+    done = subprocess.run(
+        [PYTHON, "-c", MODEL_LOAD, str(model)],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
         check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# Where the Rasa server's Python time goes, by the frames on each sampled stack.
+PROFILE_PARTS = [
+    ("NLU: the whole pipeline (parse_message)", "parse_message"),
+    ("NLU: TensorFlow (DIET)", "tensorflow/"),
+    ("NLU: featurizers (scikit-learn, scipy)", "sklearn/"),
+    ("NLU: lemmatizer (simplemma)", "iom_nlu/lemmatizers"),
+    ("NLU: language detection (lexicons, lingua)", "iom_nlu/language"),
+    ("dialogue policies (predict next action)", "rasa/core/policies/"),
+    ("tracker store: redaction (presidio, phonenumbers)", "iom_privacy/redaction"),
+    ("tracker store: SQL (SQLAlchemy, sqlite3)", "sqlalchemy/"),
+    ("tracker (de)serialisation", "rasa/shared/core/trackers.py"),
+    ("custom action call (HTTP client)", "aiohttp/"),
+    ("HTTP server (Sanic)", "sanic/"),
+]
+
+
+# Leaf frames that are waiting, not working: the event loop inside uvloop's C code
+# (polling, socket I/O) and the thread pool's idle workers.
+WAITING = ("serve (sanic/server/runners.py", "_worker (concurrent/futures/thread.py")
+
+
+def profile(pid: int, url: str, messages: list[str], seconds: float) -> dict[str, Any]:
+    """py-spy samples of the Rasa server during a 10-user load.
+
+    Returns the share of busy samples (Python threads, idle excluded) per part and
+    the top frames by own time.
+    """
+    raw = VAR / "profile.txt"
+    raw.unlink(missing_ok=True)
+    spy = subprocess.Popen(
+        [PY_SPY, "record", "--pid", str(pid), "--duration", str(int(seconds))]
+        + ["--rate", "100", "--nonblocking", "--format", "raw", "--output", str(raw)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    time.sleep(1)
+    load = asyncio.run(run_load(url, 10, seconds, messages))
+    spy.wait(120)
+    total, parts = 0, dict.fromkeys((p for p, _ in PROFILE_PARTS), 0)
+    leaves: dict[str, int] = {}
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or stack.rsplit(";", 1)[-1].startswith(WAITING):
+            continue
+        samples = int(count)
+        total += samples
+        for part, needle in PROFILE_PARTS:
+            if needle in stack:
+                parts[part] += samples
+        leaf = stack.rsplit(";", 1)[-1]
+        leaves[leaf] = leaves.get(leaf, 0) + samples
+    top = sorted(leaves.items(), key=lambda kv: -kv[1])[:12]
+    return {"samples": total, "parts": parts, "top": top, "load": load}
+
+
+def timed(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, log: str = "train"
+) -> float:
+    """Seconds a command takes, with an empty Rasa training cache (no reuse).
+
+    Its output goes to var/bench/logs/<log>.log (read by `component_seconds`).
+    """
+    cache = VAR / "empty-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**(env or {}), "RASA_CACHE_DIRECTORY": str(cache)}
+    (VAR / "logs").mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    with open(VAR / "logs" / f"{log}.log", "w") as out:
+        subprocess.run(
+            args,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            check=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return time.monotonic() - began
+
+
+_TRAIN_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*(Starting to train|Finished training)"
+    r" component '(\w+)'"
+)
+
+
+def component_seconds(log: str) -> dict[str, float]:
+    """Seconds each component spent in `train` (Rasa's own log lines, 1 s steps)."""
+    started: dict[str, datetime] = {}
+    spent: dict[str, float] = {}
+    text = (VAR / "logs" / f"{log}.log").read_text(encoding="utf-8", errors="replace")
+    for line in text.splitlines():
+        match = _TRAIN_LINE.match(line)
+        if not match:
+            continue
+        when = datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S")
+        if match[2].startswith("Starting"):
+            started[match[3]] = when
+        elif match[3] in started:
+            seconds = (when - started.pop(match[3])).total_seconds()
+            spent[match[3]] = spent.get(match[3], 0.0) + seconds
+    return spent
 
 
 def baseline_bot() -> tuple[Path, float]:
@@ -255,7 +377,9 @@ def baseline_bot() -> tuple[Path, float]:
     shutil.rmtree(project, ignore_errors=True)
     project.mkdir(parents=True)
     # `rasa init` trains as part of creating the project
-    seconds = timed([RASA, "init", "--no-prompt", "--init-dir", str(project)], project)
+    seconds = timed(
+        [RASA, "init", "--no-prompt", "--init-dir", str(project)], project, log="init"
+    )
     return project, seconds
 
 
@@ -379,11 +503,32 @@ def row(name: str, load: Load, baseline: Load | None = None) -> str:
     )
 
 
+PY_SPY_VERSION = "0.4.3"
+
+
+def levers(on_loop: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """Variations of the full bot: (name, endpoints file, extra environment)."""
+    return [
+        ("tracker store on the event loop (`off_loop: false`)", str(on_loop), {}),
+        (
+            "TensorFlow on 1 intra-op and 1 inter-op thread",
+            "endpoints.yml",
+            {
+                "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+                "TF_INTER_OP_PARALLELISM_THREADS": "1",
+            },
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30, help="per load level")
     parser.add_argument("--memory-messages", type=int, default=10_000)
     parser.add_argument("--skip-topology", action="store_true")
+    parser.add_argument(
+        "--skip-levers", action="store_true", help="do not measure the variations"
+    )
     parser.add_argument(
         "--skip-train", action="store_true", help="do not time a full training (smoke)"
     )
@@ -411,6 +556,7 @@ def main() -> int:
     base_rss_after = rss_mib(base.rasa.pid)
     base_ready = base.ready_seconds
     base.close()
+    base_load = model_load(init_dir, init_model, {})
 
     # 2. the full bot, embedded default (SQLite with redaction)
     train_dir = VAR / "train"
@@ -430,8 +576,11 @@ def main() -> int:
             ],
             ROOT,
             {"PYTHONPATH": str(ROOT)},
+            log="train-full",
         )
     )
+    init_parts = component_seconds("init")
+    full_parts = {} if args.skip_train else component_seconds("train-full")
     db = VAR / "full.db"
     db.unlink(missing_ok=True)
     full = Server(
@@ -447,6 +596,7 @@ def main() -> int:
     actions_rss_warm = rss_mib(full.actions.pid) if full.actions else 0.0
     full_loads = levels(full.url, messages, users, args.seconds)
     full_rss_levels = rss_mib(full.rasa.pid)
+    prof = profile(full.rasa.pid, full.url, messages, min(args.seconds, 30))
     memory_load = asyncio.run(
         run_load(full.url, 10, 0, messages, total=args.memory_messages)
     )
@@ -454,6 +604,39 @@ def main() -> int:
     actions_rss_after = rss_mib(full.actions.pid) if full.actions else 0.0
     full_ready = full.ready_seconds
     full.close()
+    full_load = model_load(
+        ROOT, ROOT / "models" / "iom.tar.gz", {"PYTHONPATH": str(ROOT)}
+    )
+
+    # 2b. variations of the full bot (levers), each at 10 and 50 users
+    lever_rows: list[str] = []
+    if not args.skip_levers:
+        on_loop = VAR / "endpoints-on-loop.yml"
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["tracker_store"]["off_loop"] = False
+        on_loop.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+        for name, endpoints_file, extra in levers(on_loop):
+            db.unlink(missing_ok=True)
+            variant = Server(
+                "lever",
+                ROOT,
+                ROOT / "models" / "iom.tar.gz",
+                endpoints_file,
+                "credentials.yml",
+                actions=True,
+                env={
+                    **NO_LIMITS,
+                    "PYTHONPATH": str(ROOT),
+                    "TRACKER_URL": f"sqlite:///{db}",
+                    **extra,
+                },
+            )
+            try:
+                loads = levels(variant.url, messages, [10, 50], args.seconds)
+            finally:
+                variant.close()
+            shipped = {load.users: load for load in full_loads}
+            lever_rows += [row(name, load, shipped[load.users]) for load in loads]
 
     # 3. production topology
     topo_rows: list[str] = []
@@ -480,6 +663,18 @@ def main() -> int:
             check = consistency(both, tracker_url)
         finally:
             topology("down", env)
+        # lever: one instance with two Sanic workers (Rasa allows more than one
+        # worker only with a shared lock store such as Redis)
+        workers_env = {**env, "RASA_INSTANCES": "1", "SANIC_WORKERS": "2"}
+        topology("up", workers_env)
+        try:
+            workers = levels(one, messages, [10, 50], args.seconds)
+        finally:
+            topology("down", workers_env)
+        topo_rows += [
+            row("topology, 1 instance with 2 Sanic workers", w, s)
+            for s, w in zip(singles, workers, strict=True)
+        ]
 
     header = (
         "| bot | users | msg/s | p50 ms | p95 ms | p99 ms | answered | errors |"
@@ -514,6 +709,10 @@ def main() -> int:
         f" | {full_train:.0f} s |",
         f"| start until the server answers (model load included) | {base_ready:.1f} s"
         f" | {full_ready:.1f} s |",
+        f"| of which: importing Rasa | {base_load['imports']:.1f} s"
+        f" | {full_load['imports']:.1f} s |",
+        f"| of which: model load (`Agent.load`, components' warm-up included)"
+        f" | {base_load['load']:.1f} s | {full_load['load']:.1f} s |",
         f"| Rasa server RSS after warm-up | {base_rss_warm:.0f} MiB | {full_rss_warm:.0f} MiB |",
         f"| Rasa server RSS after the load levels | {base_rss_after:.0f} MiB"
         f" | {full_rss_levels:.0f} MiB |",
@@ -524,12 +723,68 @@ def main() -> int:
         f" {actions_rss_after:.0f} MiB |",
         "",
     ]
+    if lever_rows:
+        lines += [
+            "## Levers: variations of the full bot",
+            "",
+            "Each variation started afresh and loaded as above; the ratio columns compare"
+            " it with the full bot as shipped (the rows above, same run).",
+            "",
+            header.replace("vs baseline", "vs shipped"),
+            rule,
+            *lever_rows,
+            "",
+        ]
+    names = sorted(
+        set(init_parts) | set(full_parts),
+        key=lambda n: -max(init_parts.get(n, 0), full_parts.get(n, 0)),
+    )
+    lines += [
+        "Training time by component (`train` steps, from Rasa's own log lines, whole"
+        " seconds; the rest is importing, reading and validating the data, featurizing"
+        " and packing the model):",
+        "",
+        "| component | minimal `rasa init` | full bot |",
+        "|---|---|---|",
+        *(
+            f"| {n} | {init_parts.get(n, 0):.0f} s | {full_parts.get(n, 0):.0f} s |"
+            for n in names
+            if max(init_parts.get(n, 0), full_parts.get(n, 0)) >= 1
+        ),
+        f"| everything else | {init_train - sum(init_parts.values()):.0f} s"
+        f" | {full_train - sum(full_parts.values()):.0f} s |",
+        "",
+    ]
+    busy = max(prof["samples"], 1)
+    lines += [
+        "## Where the full bot's time goes (py-spy, 10 users)",
+        "",
+        f"py-spy {PY_SPY_VERSION} sampled the Rasa server at 100 Hz (non-blocking) during"
+        f" another {min(args.seconds, 30):.0f} s at 10 users ({prof['load'].throughput:.1f}"
+        f" msg/s, p95 {prof['load'].pct(0.95):.0f} ms): {prof['samples']:,} busy samples of"
+        " Python threads: samples that only wait (the event loop inside uvloop, idle"
+        " thread-pool workers) are left out. A sample counts for every part on its"
+        " stack, so the parts overlap.",
+        "",
+        "| part | share of busy samples |",
+        "|---|---|",
+        *(f"| {part} | {100 * n / busy:.1f} % |" for part, n in prof["parts"].items()),
+        "",
+        "Top frames by own time:",
+        "",
+        "| frame | share |",
+        "|---|---|",
+        *(f"| `{frame}` | {100 * n / busy:.1f} % |" for frame, n in prof["top"]),
+        "",
+    ]
     if topo_rows:
         lines += [
             "## Production topology (PostgreSQL, Redis lock store, nginx)",
             "",
             "Started by `scripts/topology.sh up` (what `make topology` runs). The ratio"
-            " columns compare two instances behind nginx with one instance.",
+            " columns compare two instances behind nginx, or one instance with two Sanic"
+            " workers (`SANIC_WORKERS=2`, started afresh after the consistency check),"
+            " with one instance.",
             "",
             header.replace("vs baseline", "vs 1 instance"),
             rule,

@@ -125,3 +125,25 @@ def test_backend_that_trained_the_model_is_recorded_and_reloaded(
 def test_unknown_backend_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="lemmatizer must be one of"):
         resolve_backend("stanza", "pl_core_news_sm")
+
+
+def test_stream_dictionaries_give_simplemma_default_lemmas() -> None:
+    """The memory lever must not change a lemma: every word of the training data and
+    held-out sets, in both languages, lemmatizes as simplemma's default dict does."""
+    import re
+
+    import simplemma
+
+    from iom_nlu.lemmatizers import simplemma_lemma
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.glob("data/nlu/*/*.yml"), *root.glob("tests/nlu_heldout/**/*.yml")]
+    words = {w.lower() for f in files for w in re.findall(r"\w+", f.read_text("utf-8"))}
+    assert len(words) > 3000
+    for language in ("pl", "en"):
+        different = [
+            w
+            for w in sorted(words)
+            if simplemma_lemma(w, language) != simplemma.lemmatize(w, lang=language)
+        ]
+        assert different == [], different[:10]

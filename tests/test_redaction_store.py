@@ -188,3 +188,61 @@ def test_a_load_that_fails_while_the_database_restarts_is_retried(
     tracker = asyncio.run(store.retrieve("r"))
     assert len(calls) == 2 and tracker is not None
     assert tracker.latest_message.text == "hej"
+
+
+@pytest.mark.parametrize("off_loop", [True, "false"])
+def test_loads_and_saves_leave_the_event_loop_unless_turned_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, off_loop: bool | str
+) -> None:
+    """The blocking SQL work runs in a worker thread (endpoints.yml may say
+    `off_loop: false`); the stored events are the same either way."""
+    import threading
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.load(str(ROOT / "domain.yml")),
+        host=f"sqlite:///{database}",
+        off_loop=off_loop,
+    )
+    threads: list[str] = []
+    original_save, original_retrieve = SQLTrackerStore.save, SQLTrackerStore.retrieve
+
+    async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
+        threads.append(threading.current_thread().name)
+        await original_save(self, tracker)
+
+    async def retrieve(
+        self: SQLTrackerStore, sender: str
+    ) -> DialogueStateTracker | None:
+        threads.append(threading.current_thread().name)
+        return await original_retrieve(self, sender)
+
+    monkeypatch.setattr(SQLTrackerStore, "save", save)
+    monkeypatch.setattr(SQLTrackerStore, "retrieve", retrieve)
+    text = "mój numer 512 345 678"
+    asyncio.run(store.save(DialogueStateTracker.from_events("t", [UserUttered(text)])))
+    tracker = asyncio.run(store.retrieve("t"))
+    assert tracker is not None and tracker.latest_message.text == "mój numer [PHONE]"
+    main = threading.main_thread().name
+    if off_loop is True:
+        assert len(threads) == 2 and main not in threads
+    else:
+        assert threads == [main, main]
+
+
+def test_the_embedded_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
+    """docs/performance.md: WAL with synchronous=FULL and pooled connections."""
+    import sqlite3
+
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+    )
+    asyncio.run(store.save(DialogueStateTracker.from_events("w", [UserUttered("hej")])))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    with sqlite3.connect(database) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert [e["text"] for e in stored(database, "w")] == ["hej"]
