@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-lingua bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-lingua bench-store bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -106,7 +106,10 @@ bench-nlu-compare: $(MODEL) ## Project pipeline vs Rasa's default on own and hom
 bench-lingua: install ## Language detection: lingua's high vs low accuracy mode, memory and decisions (bench/results/lingua_modes.md)
 	$(ENV) $(PY) bench/lingua_modes.py --out bench/results/lingua_modes.md
 
-bench: bench-nlu bench-nlu-compare bench-lingua bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, serving and scale-out
+bench-store: install ## The embedded SQLite tracker store per turn: as shipped vs SQLAlchemy defaults (bench/results/tracker_store.md)
+	$(ENV) $(PY) bench/tracker_store.py --out bench/results/tracker_store.md
+
+bench: bench-nlu bench-nlu-compare bench-lingua bench-store bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, tracker store, serving and scale-out
 
 bench-faults: $(MODEL) topology-deps ## PostgreSQL restarted during conversations on the topology (bench/results/faults.md)
 	$(ENV) $(PY) bench/faults.py --out bench/results/faults.md

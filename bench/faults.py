@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu_heldout import head_commit, machine  # noqa: E402
+from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
 from bench.serve import VAR, topology  # noqa: E402
 from tests.live import free_port  # noqa: E402
 
@@ -166,10 +166,7 @@ def main() -> int:
         *[f"- {a}" for a in answers_during],
         "",
     ]
-    text = "\n".join(lines) + "\n"
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return write_report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu_heldout import head_commit, load_examples, machine  # noqa: E402
+from bench.nlu_heldout import (  # noqa: E402
+    head_commit,
+    load_examples,
+    machine,
+    write_report,
+)
 
 MODES = {"high": "high accuracy (shipped)", "low": "low accuracy mode"}
 
@@ -124,10 +129,7 @@ def main() -> int:
                 f" {code} | {c['n']:,} | {c['right']:,} | {c['wrong']} |"
                 f" {c['undecided']} | {c['lingua']} |"
             )
-    text = "\n".join(lines) + "\n"
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return write_report(lines, args.out)
 
 
 if __name__ == "__main__":

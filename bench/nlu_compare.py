@@ -30,11 +30,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu_heldout import (  # noqa: E402  # noqa: E402
+from bench.nlu_heldout import (  # noqa: E402
     evaluate,
     head_commit,
     load_examples,
     machine,
+    write_report,
 )
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -236,10 +237,7 @@ def main() -> int:
                     else "default better"
                 )
                 lines.append(f"- {data}, {lang}: {delta:+.3f} ({verdict})")
-    text = "\n".join(lines) + "\n"
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return write_report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,14 @@ async def predict(agent: Any, texts: list[str]) -> list[str]:
     return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
 
 
+def write_report(lines: list[str], out: str | Path) -> int:
+    """Write a benchmark's Markdown lines to ``out``, print them; exit status 0."""
+    text = "\n".join(lines) + "\n"
+    Path(out).write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def head_commit() -> str:
     """The short hash of the checked-out commit (empty outside git)."""
     return subprocess.run(

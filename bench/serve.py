@@ -49,7 +49,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.nlu_heldout import head_commit, machine  # noqa: E402
+from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
 from tests.live import free_port, wait_for  # noqa: E402
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -801,10 +801,7 @@ def main() -> int:
             f" {check['answers_not_stored']} |",
             "",
         ]
-    text = "\n".join(lines) + "\n"
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return write_report(lines, args.out)
 
 
 if __name__ == "__main__":

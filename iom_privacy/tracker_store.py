@@ -105,17 +105,16 @@ def _run_in_this_thread(coroutine: Awaitable[T]) -> T:
 def sqlite_engine(url: sa.engine.URL) -> sa.engine.Engine:
     """The embedded default's SQLite file, in WAL mode, with pooled connections.
 
-    Measured (docs/performance.md): a turn's load and save cost about 16 ms with
-    SQLAlchemy 1.4's defaults for a SQLite file (a new connection per session, a
-    rollback journal) and about 12 ms like this. `synchronous=FULL` keeps every
-    committed turn through a power cut (NORMAL saved another 2 ms but may lose the
-    last commits). WAL also lets the console and the retention job read while the
-    bot writes.
+    Measured (`make bench-store`, bench/results/tracker_store.md): a turn's load and
+    save take about three quarters of the time they take with SQLAlchemy 1.4's
+    defaults for a SQLite file (a new connection per session, a rollback journal).
+    `synchronous=FULL` keeps every committed turn through a power cut (NORMAL is
+    faster still but may lose the last commits). WAL also lets the console and the
+    retention job read while the bot writes.
     """
-    engine = sa.create_engine(
+    engine = sa.create_engine(  # no pre-ping: a local file does not restart
         url,
         poolclass=sa.pool.QueuePool,
-        pool_pre_ping=True,
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
