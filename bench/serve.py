@@ -40,6 +40,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -310,14 +311,14 @@ def profile(pid: int, url: str, messages: list[str], seconds: float) -> dict[str
     leaves: dict[str, int] = {}
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit() or stack.rsplit(";", 1)[-1].startswith(WAITING):
+        leaf = stack.rsplit(";", 1)[-1]
+        if not count.isdigit() or leaf.startswith(WAITING):
             continue
         samples = int(count)
         total += samples
         for part, needle in PROFILE_PARTS:
             if needle in stack:
                 parts[part] += samples
-        leaf = stack.rsplit(";", 1)[-1]
         leaves[leaf] = leaves.get(leaf, 0) + samples
     top = sorted(leaves.items(), key=lambda kv: -kv[1])[:12]
     return {"samples": total, "parts": parts, "top": top, "load": load}
@@ -503,7 +504,27 @@ def row(name: str, load: Load, baseline: Load | None = None) -> str:
     )
 
 
-PY_SPY_VERSION = "0.4.3"
+def full_bot(
+    name: str, endpoints: str, db: Path, extra: dict[str, str] | None = None
+) -> Server:
+    """The full bot as `make run` starts it (actions, SQLite file `db`), no rate limits.
+
+    `extra` changes its environment (the levers).
+    """
+    return Server(
+        name,
+        ROOT,
+        ROOT / "models" / "iom.tar.gz",
+        endpoints,
+        "credentials.yml",
+        actions=True,
+        env={
+            **NO_LIMITS,
+            "PYTHONPATH": str(ROOT),
+            "TRACKER_URL": f"sqlite:///{db}",
+            **(extra or {}),
+        },
+    )
 
 
 def levers(on_loop: Path) -> list[tuple[str, str, dict[str, str]]]:
@@ -583,15 +604,7 @@ def main() -> int:
     full_parts = {} if args.skip_train else component_seconds("train-full")
     db = VAR / "full.db"
     db.unlink(missing_ok=True)
-    full = Server(
-        "full",
-        ROOT,
-        ROOT / "models" / "iom.tar.gz",
-        "endpoints.yml",
-        "credentials.yml",
-        actions=True,
-        env={**NO_LIMITS, "PYTHONPATH": str(ROOT), "TRACKER_URL": f"sqlite:///{db}"},
-    )
+    full = full_bot("full", "endpoints.yml", db)
     full_rss_warm = rss_mib(full.rasa.pid)
     actions_rss_warm = rss_mib(full.actions.pid) if full.actions else 0.0
     full_loads = levels(full.url, messages, users, args.seconds)
@@ -617,20 +630,7 @@ def main() -> int:
         on_loop.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         for name, endpoints_file, extra in levers(on_loop):
             db.unlink(missing_ok=True)
-            variant = Server(
-                "lever",
-                ROOT,
-                ROOT / "models" / "iom.tar.gz",
-                endpoints_file,
-                "credentials.yml",
-                actions=True,
-                env={
-                    **NO_LIMITS,
-                    "PYTHONPATH": str(ROOT),
-                    "TRACKER_URL": f"sqlite:///{db}",
-                    **extra,
-                },
-            )
+            variant = full_bot("lever", endpoints_file, db, extra)
             try:
                 loads = levels(variant.url, messages, [10, 50], args.seconds)
             finally:
@@ -759,7 +759,7 @@ def main() -> int:
     lines += [
         "## Where the full bot's time goes (py-spy, 10 users)",
         "",
-        f"py-spy {PY_SPY_VERSION} sampled the Rasa server at 100 Hz (non-blocking) during"
+        f"py-spy {version('py-spy')} sampled the Rasa server at 100 Hz (non-blocking) during"
         f" another {min(args.seconds, 30):.0f} s at 10 users ({prof['load'].throughput:.1f}"
         f" msg/s, p95 {prof['load'].pct(0.95):.0f} ms): {prof['samples']:,} busy samples of"
         " Python threads: samples that only wait (the event loop inside uvloop, idle"
