@@ -13,12 +13,12 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o
 NPM     ?= npm
 WIDGET_DEPS := widget/node_modules/.package-lock.json
 WIDGET_JS   := widget/dist/iom-chat.js
-PY_DIRS := iom_nlu iom_channels iom_privacy actions tests bench scripts console
+PY_DIRS := iom_nlu iom_channels iom_privacy iom_scale actions tests bench scripts console
 CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-lingua bench-store bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,9 +49,9 @@ console-user: console-install ## Create a console account: make console-user NAM
 console-test: console-install ## Console tests (TestClient, security, browser walk-through); needs `make pytest` first
 	$(ENV) $(CBIN)/pytest -q -p no:cacheprovider console/tests
 
-system-deps: ## Debian packages the browser tests need (chromium), if missing
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+system-deps: ## Debian packages the tests need (chromium for the browser, redis-server for the lock store), if missing
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver redis-server; }
 
 $(WIDGET_DEPS): widget/package.json widget/package-lock.json
 	cd widget && $(NPM) ci --no-audit --no-fund
@@ -109,7 +109,10 @@ bench-lingua: install ## Language detection: lingua's high vs low accuracy mode,
 bench-store: install ## The embedded SQLite tracker store per turn: as shipped vs SQLAlchemy defaults (bench/results/tracker_store.md)
 	$(ENV) $(PY) bench/tracker_store.py --out bench/results/tracker_store.md
 
-bench: bench-nlu bench-nlu-compare bench-lingua bench-store bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, tracker store, serving and scale-out
+bench-locks: install system-deps ## Two instances on one Redis lock store: Rasa 3.6's vs ours (bench/results/lock_store.md)
+	$(ENV) $(PY) bench/lock_store.py --out bench/results/lock_store.md
+
+bench: bench-nlu bench-nlu-compare bench-lingua bench-store bench-locks bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, tracker store, lock store, serving and scale-out
 
 bench-faults: $(MODEL) topology-deps ## PostgreSQL restarted during conversations on the topology (bench/results/faults.md)
 	$(ENV) $(PY) bench/faults.py --out bench/results/faults.md
@@ -140,7 +143,7 @@ retention: install ## Delete conversations older than RETENTION_DAYS (default 30
 lint: install ## ruff, black --check, mypy
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/black --check $(PY_DIRS)
-	$(BIN)/mypy iom_nlu iom_channels iom_privacy actions
+	$(BIN)/mypy iom_nlu iom_channels iom_privacy iom_scale actions
 
 format: install ## Format the code with black and ruff --fix
 	$(BIN)/ruff check --fix $(PY_DIRS)

@@ -19,9 +19,11 @@ Runs, all in one go on the same machine:
    event loop; TensorFlow on one thread), at 10 and 50 users;
 3. the production topology (scripts/topology.sh: PostgreSQL, Redis lock store, nginx,
    two Rasa instances): 10 and 50 users against one instance and through nginx to two,
-   then a consistency check: 50 users x 20 messages, some sent twice at once, through
-   nginx; every message must be stored exactly once, in order, with its answers;
-   then one instance with two Sanic workers (`SANIC_WORKERS=2`) at 10 and 50 users.
+   then a consistency check, 3 times: 50 users x 20 messages, some sent two at once,
+   through nginx; every message must be stored exactly once, in order, with its
+   answers; the same check on the topology started again with Rasa 3.6's own Redis
+   lock store (the baseline, RasaHQ/rasa#9213); then one instance with two Sanic
+   workers (`SANIC_WORKERS=2`) at 10 and 50 users.
 The channels' rate limits are switched off for the load (they would answer most
 requests with a 429 in a closed loop); the numbers are the bot's own cost.
 """
@@ -482,6 +484,23 @@ def consistency(
     }
 
 
+LOCK_STORES = {
+    "shipped": "`iom_scale.lock_store.AtomicRedisLockStore` (shipped)",
+    "rasa": "Rasa 3.6 `RedisLockStore` (baseline)",
+}
+
+
+def consistency_row(name: str, runs: list[dict[str, int]]) -> str:
+    """One table row: the consistency checks of one lock store, added up."""
+    keys = ["messages", "lost", "duplicated", "conversations_differing"]
+    total = {key: sum(run[key] for run in runs) for key in keys}
+    answers = sum(run["answers_not_stored"] for run in runs)
+    return (
+        f"| {name} | {len(runs)} | {total['messages']:,} | {total['lost']} |"
+        f" {total['duplicated']} | {total['conversations_differing']} | {answers} |"
+    )
+
+
 def row(name: str, load: Load, baseline: Load | None = None) -> str:
     ratio = ""
     if baseline:
@@ -547,6 +566,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30, help="per load level")
     parser.add_argument("--memory-messages", type=int, default=10_000)
     parser.add_argument("--skip-topology", action="store_true")
+    parser.add_argument(
+        "--consistency-runs",
+        type=int,
+        default=3,
+        help="consistency checks per lock store (1,000 messages each)",
+    )
     parser.add_argument(
         "--skip-levers", action="store_true", help="do not measure the variations"
     )
@@ -640,7 +665,7 @@ def main() -> int:
 
     # 3. production topology
     topo_rows: list[str] = []
-    check: dict[str, Any] = {}
+    checks: dict[str, list[dict[str, int]]] = {}
     if not args.skip_topology:
         env = {
             **NO_LIMITS,
@@ -660,9 +685,24 @@ def main() -> int:
                 topo_rows.append(row("topology, 1 instance", s))
                 topo_rows.append(row("topology, 2 instances (nginx)", d, s))
             tracker_url = topology("env", env).strip().split("=", 1)[1]
-            check = consistency(both, tracker_url)
+            checks["shipped"] = [
+                consistency(both, tracker_url) for _ in range(args.consistency_runs)
+            ]
         finally:
             topology("down", env)
+        # the baseline: the same topology on Rasa 3.6's own Redis lock store
+        rasa_lock = VAR / "endpoints-rasa-lock.yml"
+        production = yaml.safe_load((ROOT / "deploy" / "endpoints.yml").read_text())
+        production["lock_store"]["type"] = "redis"
+        rasa_lock.write_text(yaml.safe_dump(production), encoding="utf-8")
+        rasa_env = {**env, "TOPOLOGY_ENDPOINTS": str(rasa_lock)}
+        topology("up", rasa_env)
+        try:
+            checks["rasa"] = [
+                consistency(both, tracker_url) for _ in range(args.consistency_runs)
+            ]
+        finally:
+            topology("down", rasa_env)
         # lever: one instance with two Sanic workers (Rasa allows more than one
         # worker only with a shared lock store such as Redis)
         workers_env = {**env, "RASA_INSTANCES": "1", "SANIC_WORKERS": "2"}
@@ -791,14 +831,19 @@ def main() -> int:
             *topo_rows,
             "",
             "Consistency after concurrent load through nginx (two instances; every fifth"
-            " turn sends two messages of one conversation at once):",
+            " turn sends two messages of one conversation at once; each run 50 new"
+            " conversations of 20 messages, then every message looked up in PostgreSQL)."
+            " Baseline: the same topology started again with Rasa 3.6's own Redis lock"
+            " store (`type: redis`), whose ticket issue is not atomic (RasaHQ/rasa#9213,"
+            " `bench/results/lock_store.md`):",
             "",
-            "| conversations | messages | lost | duplicated | conversations differing"
+            "| lock store | runs | messages | lost | duplicated | conversations differing"
             " | answers not stored |",
-            "|---|---|---|---|---|---|",
-            f"| {check['conversations']} | {check['messages']:,} | {check['lost']} |"
-            f" {check['duplicated']} | {check['conversations_differing']} |"
-            f" {check['answers_not_stored']} |",
+            "|---|---|---|---|---|---|---|",
+            *(
+                consistency_row(LOCK_STORES[name], runs)
+                for name, runs in checks.items()
+            ),
             "",
         ]
     return write_report(lines, args.out)

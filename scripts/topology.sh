@@ -12,7 +12,8 @@
 # Settings (environment; defaults below, secrets generated once into
 # $TOPOLOGY_DIR/secrets.env with mode 600 unless set): RASA_INSTANCES, RASA_PORT (nginx),
 # RASA_INSTANCE_BASE_PORT, PG_PORT, REDIS_PORT, POSTGRES_PASSWORD, REDIS_PASSWORD,
-# TOPOLOGY_RATE_PER_MIN (nginx per-IP limit, 0 = off).
+# TOPOLOGY_RATE_PER_MIN (nginx per-IP limit, 0 = off), TOPOLOGY_ENDPOINTS (the Rasa
+# instances' endpoints file; bench/serve.py swaps in Rasa's own Redis lock store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,6 +25,7 @@ PG_PORT="${PG_PORT:-5433}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
 export REDIS_PORT="${REDIS_PORT:-6380}"
 TOPOLOGY_RATE_PER_MIN="${TOPOLOGY_RATE_PER_MIN:-300}"
+TOPOLOGY_ENDPOINTS="${TOPOLOGY_ENDPOINTS:-deploy/endpoints.yml}"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 BIN=.venv/bin
 mkdir -p "$STATE"
@@ -130,7 +132,7 @@ up() {
         port=$((RASA_INSTANCE_BASE_PORT + i))
         running "rasa-$port" || start_bg "rasa-$port" "$BIN/rasa" run --model models/iom.tar.gz \
             --interface 127.0.0.1 --port "$port" --credentials credentials.yml \
-            --endpoints deploy/endpoints.yml --cors $CORS_ORIGIN
+            --endpoints "$TOPOLOGY_ENDPOINTS" --cors $CORS_ORIGIN
     done
     wait_http "http://$ACTION_HOST:$ACTION_PORT/health"
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do

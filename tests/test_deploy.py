@@ -41,7 +41,9 @@ def test_production_endpoints_keep_redaction_and_add_the_lock_store() -> None:
     embedded = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     assert production["tracker_store"] == embedded["tracker_store"]
     assert production["action_endpoint"] == embedded["action_endpoint"]
-    assert production["lock_store"]["type"] == "redis"
+    assert (
+        production["lock_store"]["type"] == "iom_scale.lock_store.AtomicRedisLockStore"
+    )
     assert production["lock_store"]["password"] == "${REDIS_PASSWORD}"
 
 

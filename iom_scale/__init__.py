@@ -1,0 +1,1 @@
+"""What lets several Rasa instances share conversations (docs/deploy.md)."""
