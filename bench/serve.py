@@ -14,7 +14,8 @@ Runs, all in one go on the same machine:
    actions); 1, 10 and 50 users; py-spy samples of the server during another 10-user
    load (where the time goes); then 10,000 messages for the memory growth; the
    training time by component (Rasa's log lines) and the model load time alone
-   (`Agent.load` in a fresh process, apart from importing Rasa);
+   (`Agent.load` in a fresh process, apart from importing Rasa), also with Rasa's
+   own DIET loading instead of iom_nlu/diet.py's (a lever);
 2b. levers: the full bot again with one setting changed (the tracker store on the
    event loop; TensorFlow on one thread), at 10 and 50 users;
 3. the production topology (scripts/topology.sh: PostgreSQL, Redis lock store, nginx,
@@ -250,18 +251,27 @@ import json, sys, time
 began = time.monotonic()
 from rasa.core.agent import Agent
 imported = time.monotonic()
+if sys.argv[2:] == ["rasa-diet-loading"]:  # the lever: Rasa's own DIET.load
+    from rasa.nlu.classifiers.diet_classifier import DIET
+    from iom_nlu.diet import LeanDIETClassifier
+    LeanDIETClassifier.model_class = staticmethod(lambda: DIET)
 Agent.load(sys.argv[1])
-print(json.dumps({"imports": imported - began, "load": time.monotonic() - imported}))
+loaded = time.monotonic() - imported
+status = open("/proc/self/status").read().split("VmRSS:")[1].split()[0]
+print(json.dumps({"imports": imported - began, "load": loaded, "rss": int(status) / 1024}))
 """
 
 
-def model_load(cwd: Path, model: Path, env: dict[str, str]) -> dict[str, float]:
-    """Seconds to import Rasa, and to load the model, in a fresh process.
+def model_load(
+    cwd: Path, model: Path, env: dict[str, str], *variant: str
+) -> dict[str, float]:
+    """Seconds to import Rasa and to load the model, and the RSS, in a fresh process.
 
-    The model load is `Agent.load`, every component's own warm-up included.
+    The model load is `Agent.load`, every component's own warm-up included;
+    `variant` "rasa-diet-loading" loads DIET the way Rasa does (iom_nlu/diet.py).
     """
     done = subprocess.run(
-        [PYTHON, "-c", MODEL_LOAD, str(model)],
+        [PYTHON, "-c", MODEL_LOAD, str(model), *variant],
         cwd=cwd,
         env={**os.environ, **env},
         capture_output=True,
@@ -645,6 +655,12 @@ def main() -> int:
     full_load = model_load(
         ROOT, ROOT / "models" / "iom.tar.gz", {"PYTHONPATH": str(ROOT)}
     )
+    rasa_diet_load = model_load(
+        ROOT,
+        ROOT / "models" / "iom.tar.gz",
+        {"PYTHONPATH": str(ROOT)},
+        "rasa-diet-loading",
+    )
 
     # 2b. variations of the full bot (levers), each at 10 and 50 users
     lever_rows: list[str] = []
@@ -753,6 +769,12 @@ def main() -> int:
         f" | {full_load['imports']:.1f} s |",
         f"| of which: model load (`Agent.load`, components' warm-up included)"
         f" | {base_load['load']:.1f} s | {full_load['load']:.1f} s |",
+        f"| lever: the same load with Rasa's own DIET loading (one training step"
+        f" first; `iom_nlu/diet.py` explains) | – | {rasa_diet_load['load']:.1f} s"
+        f" ({rasa_diet_load['load'] / full_load['load']:.2f}x the shipped) |",
+        f"| RSS of a fresh process right after `Agent.load` | {base_load['rss']:.0f} MiB"
+        f" | {full_load['rss']:.0f} MiB (Rasa's DIET loading:"
+        f" {rasa_diet_load['rss']:.0f} MiB) |",
         f"| Rasa server RSS after warm-up | {base_rss_warm:.0f} MiB | {full_rss_warm:.0f} MiB |",
         f"| Rasa server RSS after the load levels | {base_rss_after:.0f} MiB"
         f" | {full_rss_levels:.0f} MiB |",
