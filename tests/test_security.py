@@ -15,7 +15,15 @@ import pytest
 from tests.conftest import ROOT
 from tests.live import LiveBot
 
-CODE_DIRS = ("actions", "iom_channels", "iom_privacy", "iom_nlu", "scripts", "console")
+CODE_DIRS = (
+    "actions",
+    "iom_channels",
+    "iom_privacy",
+    "iom_nlu",
+    "iom_scale",
+    "scripts",
+    "console",
+)
 # Only for the tests and tools, not settings of the product.
 NOT_SETTINGS = {"BIN", "ROOT", "STAMP", "PYTHONPATH", "BASH_SOURCE", "MODEL_URL"}
 NOT_SETTINGS |= {"REMOTE_ADDR"}  # a WSGI environ key, not an environment variable
