@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import multiprocessing
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
+from tests.live import free_port  # noqa: E402
 
 INSTANCES = 2
 CONVERSATIONS = 20
@@ -59,9 +59,7 @@ def redis_server() -> Iterator[int]:
     binary = shutil.which("redis-server")
     if not binary:
         raise RuntimeError("redis-server is missing (make system-deps)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         process = subprocess.Popen(
             [

@@ -502,12 +502,18 @@ LOCK_STORES = {
 
 def consistency_row(name: str, runs: list[dict[str, int]]) -> str:
     """One table row: the consistency checks of one lock store, added up."""
-    keys = ["messages", "lost", "duplicated", "conversations_differing"]
+    keys = [
+        "messages",
+        "lost",
+        "duplicated",
+        "conversations_differing",
+        "answers_not_stored",
+    ]
     total = {key: sum(run[key] for run in runs) for key in keys}
-    answers = sum(run["answers_not_stored"] for run in runs)
     return (
         f"| {name} | {len(runs)} | {total['messages']:,} | {total['lost']} |"
-        f" {total['duplicated']} | {total['conversations_differing']} | {answers} |"
+        f" {total['duplicated']} | {total['conversations_differing']} |"
+        f" {total['answers_not_stored']} |"
     )
 
 

@@ -24,6 +24,7 @@ fixed one second.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -41,17 +42,10 @@ T = TypeVar("T")
 DEFAULT_POLL_INTERVAL = 0.05
 """Seconds between two looks at a busy lock (Rasa's store: 1 s)."""
 
-_REDIS_SETTINGS = {
-    "port",
-    "db",
-    "username",
-    "password",
-    "use_ssl",
-    "ssl_certfile",
-    "ssl_keyfile",
-    "ssl_ca_certs",
-    "key_prefix",
-    "socket_timeout",
+# what RedisLockStore itself accepts besides the host (`url` in endpoints.yml)
+_REDIS_SETTINGS = set(inspect.signature(RedisLockStore.__init__).parameters) - {
+    "self",
+    "host",
 }
 
 
