@@ -6,8 +6,11 @@
 #   scripts/topology.sh up      start everything in the background, wait until ready
 #   scripts/topology.sh down    stop everything (data stays in $TOPOLOGY_DIR)
 #   scripts/topology.sh run     up, then wait; Ctrl-C stops (make topology)
-#   scripts/topology.sh status  what is running
+#   scripts/topology.sh status  each process: state, restarts, last exit (make status)
 #   scripts/topology.sh pg-restart   restart PostgreSQL (fault test, bench/faults.py)
+#
+# supervisord runs every process (scripts/supervision.py) and restarts one that exits;
+# logs in $TOPOLOGY_DIR/logs/.
 #
 # Settings (environment; defaults below, secrets generated once into
 # $TOPOLOGY_DIR/secrets.env with mode 600 unless set): RASA_INSTANCES, RASA_PORT (nginx),
@@ -29,6 +32,7 @@ TOPOLOGY_ENDPOINTS="${TOPOLOGY_ENDPOINTS:-deploy/endpoints.yml}"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 BIN=.venv/bin
 mkdir -p "$STATE"
+STATE="$(cd "$STATE" && pwd)"
 
 need() {
     command -v "$1" >/dev/null || [ -x "$PG_BIN/$1" ] || {
@@ -58,7 +62,7 @@ as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-start_postgres() {
+init_postgres() {
     local data="$STATE/pg"
     if [ ! -f "$data/PG_VERSION" ]; then
         mkdir -p "$data"
@@ -68,23 +72,19 @@ start_postgres() {
         as_postgres "$PG_BIN/initdb" -D "$data" -U rasa --pwfile="$STATE/pgpass.tmp" \
             --auth-host=scram-sha-256 --auth-local=peer -E UTF8 >/dev/null
         rm -f "$STATE/pgpass.tmp"
-        # the listen address and port are given on the command line (pg_ctl below)
+        # the listen address and port are given on the command line (supervision.py)
     fi
-    if ! as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $data -c max_connections=200" start >/dev/null
-    fi
-    PGPASSWORD="$POSTGRES_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U rasa -d postgres -tAc \
-        "select 1 from pg_database where datname='rasa'" | grep -q 1 ||
-        PGPASSWORD="$POSTGRES_PASSWORD" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U rasa rasa
 }
 
-start_redis() {
-    if ! redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG; then
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --requirepass "$REDIS_PASSWORD" \
-            --save "" --appendonly no --daemonize yes --dir "$STATE" \
-            --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
-    fi
+wait_postgres() { # until it accepts connections, then create the database once
+    local sql="select 1 from pg_database where datname='rasa'" found=""
+    for _ in $(seq 120); do
+        found=$(PGPASSWORD="$POSTGRES_PASSWORD" "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" \
+            -U rasa -d postgres -tAc "$sql" 2>/dev/null) && break
+        sleep 0.5
+    done
+    [ "$found" = 1 ] || PGPASSWORD="$POSTGRES_PASSWORD" "$PG_BIN/createdb" -h 127.0.0.1 \
+        -p "$PG_PORT" -U rasa rasa
 }
 
 wait_http() {
@@ -93,27 +93,36 @@ wait_http() {
         curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
         sleep 1
     done
-    echo "$url did not come up; logs in $STATE" >&2
+    echo "$url did not come up; logs in $STATE/logs" >&2
     return 1
 }
 
-start_bg() { # name, command...
-    local name=$1
-    shift
-    nohup "$@" >"$STATE/$name.log" 2>&1 &
-    echo $! >"$STATE/$name.pid"
+supervision() { "$BIN/python" scripts/supervision.py "$@"; }
+
+instances() { # the Rasa instances' program names
+    local i
+    for i in $(seq 0 $((RASA_INSTANCES - 1))); do echo "rasa-$((RASA_INSTANCE_BASE_PORT + i))"; done
 }
 
-running() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
-
-start_nginx() {
+# supervisord (scripts/supervision.py, docs/deploy.md) runs PostgreSQL, Redis, the
+# action server, the Rasa instances and nginx, and restarts any of them that exits
+# (back-off, at most 5 restarts a minute, then a pause); `make status` shows them.
+start_supervised() {
     local upstreams=() i
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do
         upstreams+=(--upstream "127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i))")
     done
     python3 scripts/render_nginx.py "$STATE/nginx.conf" --state "$STATE" --host "$RASA_HOST" \
         --port "$RASA_PORT" --rate "$TOPOLOGY_RATE_PER_MIN" "${upstreams[@]}"
-    running nginx || start_bg nginx nginx -c "$STATE/nginx.conf" -p "$STATE"
+    supervision config topology "$STATE" --instances "$RASA_INSTANCES" \
+        --base-port "$RASA_INSTANCE_BASE_PORT" --pg-bin "$PG_BIN" --pg-port "$PG_PORT" \
+        --redis-port "$REDIS_PORT" --endpoints "$TOPOLOGY_ENDPOINTS" \
+        --action-host "$ACTION_HOST" --action-port "$ACTION_PORT" --host "$RASA_HOST" \
+        --port "$RASA_PORT" --cors "$CORS_ORIGIN" >/dev/null
+    "$BIN/supervisord" --configuration "$STATE/supervisord.conf" # daemon
+    for _ in $(seq 50); do supervision ping "$STATE" && return 0; sleep 0.2; done
+    echo "supervisord did not start; see $STATE/supervisord.log" >&2
+    return 1
 }
 
 up() {
@@ -121,58 +130,33 @@ up() {
     need redis-server
     need initdb
     [ -f models/iom.tar.gz ] || { echo "models/iom.tar.gz missing: make train" >&2; exit 2; }
+    [ -x "$BIN/supervisord" ] || { echo "$BIN/supervisord is missing: make install" >&2; exit 2; }
     secrets
-    start_postgres
-    start_redis
+    init_postgres
     # nginx limits per client address; the channels' per-IP bucket would see only nginx
     export RATE_LIMIT_IP_PER_MIN=0
-    running actions || start_bg actions "$BIN/rasa" run actions --port "$ACTION_PORT" --actions actions
-    local i port
-    for i in $(seq 0 $((RASA_INSTANCES - 1))); do
-        port=$((RASA_INSTANCE_BASE_PORT + i))
-        running "rasa-$port" || start_bg "rasa-$port" "$BIN/rasa" run --model models/iom.tar.gz \
-            --interface 127.0.0.1 --port "$port" --credentials credentials.yml \
-            --endpoints "$TOPOLOGY_ENDPOINTS" --cors $CORS_ORIGIN
-    done
+    supervision ping "$STATE" || start_supervised # starts PostgreSQL and Redis
+    wait_postgres
+    supervision start "$STATE" actions $(instances) nginx
     wait_http "http://$ACTION_HOST:$ACTION_PORT/health"
+    local i
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do
         wait_http "http://127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i))/"
     done
-    start_nginx
     wait_http "http://$RASA_HOST:$RASA_PORT/" 30
     echo "topology up: nginx http://$RASA_HOST:$RASA_PORT -> $RASA_INSTANCES Rasa instance(s) from :$RASA_INSTANCE_BASE_PORT;" \
-        "actions :$ACTION_PORT; PostgreSQL :$PG_PORT; Redis :$REDIS_PORT; state $STATE"
-}
-
-stop_pid() {
-    local name=$1 pid
-    [ -f "$STATE/$name.pid" ] || return 0
-    pid=$(cat "$STATE/$name.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$STATE/$name.pid"
+        "actions :$ACTION_PORT; PostgreSQL :$PG_PORT; Redis :$REDIS_PORT; state $STATE;" \
+        "supervised (make status)"
 }
 
 down() {
-    local name
-    for name in nginx $(cd "$STATE" && ls rasa-*.pid 2>/dev/null | sed 's/\.pid$//') actions; do
-        stop_pid "$name"
-    done
-    if [ -f "$STATE/redis.pid" ]; then kill "$(cat "$STATE/redis.pid")" 2>/dev/null || true; fi
-    if [ -f "$STATE/pg/PG_VERSION" ]; then
-        as_postgres "$PG_BIN/pg_ctl" -D "$STATE/pg" -m fast stop >/dev/null 2>&1 || true
-    fi
+    # every process in reverse order (nginx first, PostgreSQL last), then supervisord
+    supervision shutdown "$STATE"
     echo "topology down"
 }
 
 status() {
-    local name
-    for name in nginx actions $(cd "$STATE" && ls rasa-*.pid 2>/dev/null | sed 's/\.pid$//'); do
-        running "$name" && echo "$name: running" || echo "$name: stopped"
-    done
-    as_postgres "$PG_BIN/pg_ctl" -D "$STATE/pg" status >/dev/null 2>&1 && echo "postgresql: running" || echo "postgresql: stopped"
-    [ -f "$STATE/redis.pid" ] && kill -0 "$(cat "$STATE/redis.pid")" 2>/dev/null && echo "redis: running" || echo "redis: stopped"
+    supervision status "$STATE"
 }
 
 case "${1:-run}" in
@@ -180,16 +164,20 @@ up) up ;;
 down) down ;;
 status) status ;;
 env) secrets; echo "TRACKER_URL=$TRACKER_URL" ;;
-pg-restart)
-    as_postgres "$PG_BIN/pg_ctl" -D "$STATE/pg" -m fast -w -t 60 restart \
-        -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $STATE/pg -c max_connections=200" >/dev/null
+pg-restart) # a planned restart (fast shutdown), not counted as a crash
+    secrets
+    supervision restart "$STATE" postgresql
+    wait_postgres
     echo "postgresql restarted"
     ;;
 run)
-    trap down INT TERM EXIT
+    sleeper=""
+    trap 'trap - EXIT; down; [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null; exit 130' INT TERM
+    trap down EXIT
     up
     echo "Press Ctrl-C to stop."
-    while true; do sleep 3600; done
+    # wait (not a foreground sleep) returns at once when a signal arrives
+    while true; do sleep 3600 & sleeper=$!; wait "$sleeper" || true; done
     ;;
 *) echo "usage: $0 up|down|run|status|env|pg-restart" >&2; exit 2 ;;
 esac

@@ -1,0 +1,171 @@
+"""The production topology (scripts/topology.sh, what `make topology` runs) under
+supervision: one of the two Rasa instances killed under load through nginx. nginx
+keeps serving from the other; supervision starts the killed one again.
+
+Needs Debian's postgresql, redis-server and nginx (`make topology-deps`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts import supervision
+from tests.conftest import MODEL, ROOT
+from tests.live import free_port
+from tests.test_supervision import (
+    KCIK,
+    SUPERVISORD,
+    TRAFFICKING,
+    Load,
+    kill,
+    need,
+    restarted,
+    say,
+    up,
+    wait_until,
+)
+
+
+def two_free_ports() -> int:
+    """A port p with p + 1 free as well (the Rasa instances' base port)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+def topology(command: str, env: dict[str, str], timeout: float = 400) -> str:
+    done = subprocess.run(
+        ["bash", "scripts/topology.sh", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"topology {command}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def topo() -> Iterator[dict[str, Any]]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")
+    need(SUPERVISORD.exists(), f"{SUPERVISORD} is missing: make install")
+    for tool in ("nginx", "redis-server"):
+        need(bool(shutil.which(tool)), f"{tool} is missing: make topology-deps")
+    need(
+        any(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+        "PostgreSQL is missing: make topology-deps",
+    )
+    # not under pytest's 0700 temp tree: PostgreSQL runs as `postgres` when root
+    state = Path(tempfile.mkdtemp(prefix="iom-topology-"))
+    base = two_free_ports()
+    env = {
+        **os.environ,
+        "TOPOLOGY_DIR": str(state),
+        "RASA_INSTANCES": "2",
+        "RASA_INSTANCE_BASE_PORT": str(base),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "PG_PORT": str(free_port()),
+        "REDIS_PORT": str(free_port()),
+        "RASA_HOST": "127.0.0.1",
+        "ACTION_HOST": "127.0.0.1",
+        "TOPOLOGY_RATE_PER_MIN": "0",
+        "RATE_LIMIT_SENDER_PER_MIN": "30",
+        "TOPOLOGY_ENDPOINTS": "deploy/endpoints.yml",
+    }
+    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "TRACKER_URL"):
+        env.pop(name, None)
+    began = time.monotonic()
+    try:
+        topology("up", env)
+        yield {
+            "env": env,
+            "state": state,
+            "nginx": int(env["RASA_PORT"]),
+            "instances": [base, base + 1],
+            "up_seconds": time.monotonic() - began,
+        }
+    finally:
+        try:
+            topology("down", env, timeout=200)
+        finally:
+            if supervision.alive(state):  # down failed: do not leave it running
+                os.kill(supervision.connect(state).supervisor.getPID(), signal.SIGKILL)
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def test_one_rasa_instance_killed_nginx_serves_from_the_other(
+    topo: dict[str, Any],
+) -> None:
+    state, nginx = topo["state"], topo["nginx"]
+    victim, survivor = (f"rasa-{port}" for port in topo["instances"])
+    with Load(nginx, clients=3) as load:
+        wait_until(lambda: len(load.replies) >= 6, 60, "load running")
+        old = kill(state, victim)
+        killed = time.monotonic()
+        time.sleep(3)  # nginx now serves from the other instance only
+        served_alone = [r for r in load.replies if r[0] > killed + 0.5]
+        port = topo["instances"][0]
+        back = wait_until(lambda: up(f"http://127.0.0.1:{port}/"), 120, victim)
+        time.sleep(2)  # and with both again
+    replies = load.replies
+    # in flight on the killed instance at the moment of the kill: may get a 502
+    # (nginx does not resend a POST it has already sent); everything after it: 200
+    in_flight = [r for r in replies if r[0] <= killed and r[2] != 200]
+    after = [r for r in replies if r[0] > killed + 0.2]
+    assert len(in_flight) <= load.clients
+    assert all(r[2] in (200, 502) for r in in_flight), in_flight
+    assert after and all(r[2] == 200 for r in after), [r[2] for r in after]
+    assert len(served_alone) >= 5, "nginx did not serve while one instance was down"
+    for _, text, _status, answer in after:
+        if text == TRAFFICKING:
+            assert KCIK in answer
+    assert restarted(state, victim, old)
+    assert supervision.connect(state).supervisor.getProcessInfo(survivor)["pid"]
+    status, texts = say(nginx, TRAFFICKING)
+    assert status == 200 and KCIK in "\n".join(texts)
+    record = supervision.restart_records(state)[victim]
+    assert record["restarts"] == 1 and "SIGKILL" in record["last_exit"]
+    print(
+        f"\ntopology: up in {topo['up_seconds']:.1f} s; {len(replies)} messages,"
+        f" {len(in_flight)} in flight at the kill got a 502; {victim} answered again"
+        f" after {back:.1f} s"
+    )
+
+
+def test_status_and_down_stop_every_process(topo: dict[str, Any]) -> None:
+    state = topo["state"]
+    out = topology("status", topo["env"])
+    for name in ("postgresql", "redis", "actions", "nginx", "rasa-", "restart-limit"):
+        assert name in out, out
+    pids = [
+        p["pid"]
+        for p in supervision.connect(state).supervisor.getAllProcessInfo()
+        if p["pid"]
+    ]
+    assert len(pids) == 7  # postgresql, redis, actions, 2 rasa, nginx, listener
+    topology("down", topo["env"], timeout=200)
+    assert not supervision.alive(state)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not up(f"http://127.0.0.1:{topo['nginx']}/")
