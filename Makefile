@@ -9,16 +9,16 @@ ENV     := source scripts/env.sh &&
 RASA    := $(ENV) $(BIN)/rasa
 MODEL   := models/iom.tar.gz
 PYTHON_SYS ?= $(shell command -v python3.10 2>/dev/null || pyenv which python3.10 2>/dev/null)
-TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu -name '*.yml' -o -name '*.py' 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find data iom_nlu iom_core -name '*.yml' -o -name '*.py' 2>/dev/null)
 NPM     ?= npm
 WIDGET_DEPS := widget/node_modules/.package-lock.json
 WIDGET_JS   := widget/dist/iom-chat.js
-PY_DIRS := iom_nlu iom_channels iom_privacy iom_scale actions tests bench scripts console
+PY_DIRS := iom_core iom_nlu iom_channels iom_privacy iom_scale actions tests bench scripts console
 CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run train validate validate-contacts test pytest test-stories bench-nlu bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run status train validate validate-contacts test pytest test-stories bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ validate-contacts: install ## Check knowledge/contacts.yml against its schema
 run: $(MODEL) widget console-install ## Run the whole product (Rasa :5005, actions :5055, widget :8080, console :8081); Ctrl-C stops it
 	bash scripts/run.sh
 
+status: ## State, restarts, last exit and health of each process under make run / make topology
+	@$(ENV) $(PY) scripts/supervision.py status
+
 pytest: $(MODEL) widget ## Unit, consistency, trained-model and browser tests
 	$(ENV) $(BIN)/pytest -q
 
@@ -84,7 +87,7 @@ test-stories: $(MODEL) ## Test stories in both languages, failing on any predict
 	$(RASA) test core --stories tests/stories --model $(MODEL) \
 	    --fail-on-prediction-errors --out results/core
 
-test: install console-install system-deps widget lint validate train pytest console-test test-stories ## Everything CI runs
+test: install console-install system-deps topology-deps widget lint validate train pytest console-test test-stories ## Everything CI runs
 	@echo "make test: all checks passed"
 
 bench-nlu: $(MODEL) ## Intent accuracy and macro-F1 per language on the held-out sets
@@ -103,6 +106,9 @@ bench-serve: $(MODEL) topology-deps ## Latency/throughput at 1/10/50 users vs `r
 bench-nlu-compare: $(MODEL) ## Project pipeline vs Rasa's default on own and home-assistant-intents data (bench/results/nlu_compare.md)
 	$(ENV) $(PY) bench/nlu_compare.py --out bench/results/nlu_compare.md
 
+bench-langdetect: install ## Language detection on the labelled data: pl/en/uk/ru/other told right (bench/results/language_detection.md)
+	$(ENV) $(PY) bench/language_detection.py --out bench/results/language_detection.md
+
 bench-lingua: install ## Language detection: lingua's high vs low accuracy mode, memory and decisions (bench/results/lingua_modes.md)
 	$(ENV) $(PY) bench/lingua_modes.py --out bench/results/lingua_modes.md
 
@@ -112,7 +118,7 @@ bench-store: install ## The embedded SQLite tracker store per turn: as shipped v
 bench-locks: install system-deps ## Two instances on one Redis lock store: Rasa 3.6's vs ours (bench/results/lock_store.md)
 	$(ENV) $(PY) bench/lock_store.py --out bench/results/lock_store.md
 
-bench: bench-nlu bench-nlu-compare bench-lingua bench-store bench-locks bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, tracker store, lock store, serving and scale-out
+bench: bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve ## The benchmarks: NLU held-out, NLU vs default pipeline, language detection, tracker store, lock store, serving and scale-out
 
 bench-faults: $(MODEL) topology-deps ## PostgreSQL restarted during conversations on the topology (bench/results/faults.md)
 	$(ENV) $(PY) bench/faults.py --out bench/results/faults.md
@@ -143,7 +149,7 @@ retention: install ## Delete conversations older than RETENTION_DAYS (default 30
 lint: install ## ruff, black --check, mypy
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/black --check $(PY_DIRS)
-	$(BIN)/mypy iom_nlu iom_channels iom_privacy iom_scale actions
+	$(BIN)/mypy iom_core iom_nlu iom_channels iom_privacy iom_scale actions
 
 format: install ## Format the code with black and ruff --fix
 	$(BIN)/ruff check --fix $(PY_DIRS)

@@ -16,12 +16,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.cities import canonical_city
 from actions.contacts import Contact, DirectoryError
 from actions.directory_store import shared_store
 from actions.handoff import STAFF_HOURS, record_handoff
 from actions.lookup import find_contacts, topic_for
 from actions.opening_hours import format_local, open_state
+from iom_core.language import DEFAULT_LANGUAGE, SUPPORTED, canonical_city
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -33,7 +33,8 @@ def utc_now() -> datetime:
 
 
 def _language(tracker: Tracker) -> str:
-    return "en" if tracker.get_slot("language") == "en" else "pl"
+    language = tracker.get_slot("language")
+    return language if language in SUPPORTED else DEFAULT_LANGUAGE
 
 
 def _city(tracker: Tracker) -> str | None:

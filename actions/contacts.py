@@ -31,7 +31,7 @@ except ImportError:  # rasa's venv: pydantic 1.10
         validator,
     )
 
-from actions.cities import CITIES
+from iom_core.language import CITIES
 
 Topic = Literal[
     "trafficking",
@@ -43,6 +43,7 @@ Topic = Literal[
     "emergency",
     "language_learning",
     "information",
+    "health",
 ]
 Status = Literal["verified", "unconfirmed"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -68,10 +69,12 @@ class Strict(BaseModel):
 
 
 class Localized(Strict):
-    """A text in Polish and English."""
+    """A text in each language the assistant speaks (iom_core.language.SUPPORTED)."""
 
     pl: str = Field(..., min_length=1)
     en: str = Field(..., min_length=1)
+    uk: str = Field(..., min_length=1)
+    ru: str = Field(..., min_length=1)
 
 
 class Sourced(Strict):

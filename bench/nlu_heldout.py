@@ -2,8 +2,11 @@
 
 Usage: python bench/nlu_heldout.py --model models/iom.tar.gz --out bench/results/x.md
 A prediction of `nlu_fallback` counts as wrong (the bot asked to clarify instead of
-answering). Safety recall counts a message of a safety intent as caught when the
-prediction is any safety intent, since each of them gives the 112/KCIK lines.
+answering). Safety recall counts a message of a safety intent (danger, trafficking,
+trafficking signs, crisis) as caught when the prediction is any safety intent, since
+each of them gives 112 and the help lines. The safety-net table counts the messages
+whose intent the safety net (iom_core/safety.py) changed, and how many of those were
+false alarms (a message whose gold intent is not a safety intent).
 """
 
 from __future__ import annotations
@@ -22,8 +25,15 @@ import yaml
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 ROOT = Path(__file__).resolve().parent.parent
-SAFETY = ["immediate_danger", "report_trafficking", "ask_trafficking_signs"]
-SAFETY_GROUP = set(SAFETY) | {"emotional_crisis"}
+SAFETY = [
+    "immediate_danger",
+    "report_trafficking",
+    "ask_trafficking_signs",
+    "emotional_crisis",
+]
+SAFETY_GROUP = set(SAFETY)
+LANGUAGES_V1 = ("pl", "en", "uk", "ru")
+LANGUAGES_V2 = ("pl", "en", "uk", "ru")
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
@@ -37,9 +47,13 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-async def predict(agent: Any, texts: list[str]) -> list[str]:
-    """Predicted intent of each text through the full trained pipeline."""
-    return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+async def predict(agent: Any, texts: list[str]) -> list[tuple[str, bool]]:
+    """Predicted intent of each text, and whether the safety net chose it."""
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        results.append((parsed["intent"]["name"], bool(parsed.get("safety_net"))))
+    return results
 
 
 def write_report(lines: list[str], out: str | Path) -> int:
@@ -77,7 +91,7 @@ def machine() -> str:
 def evaluate(pairs: list[tuple[str, str]], predicted: list[str]) -> dict[str, float]:
     gold = [intent for _, intent in pairs]
     labels = sorted(set(gold))
-    safety_idx = [i for i, g in enumerate(gold) if g in SAFETY]
+    safety_idx = [i for i, g in enumerate(gold) if g in SAFETY_GROUP]
     caught = [predicted[i] in SAFETY_GROUP for i in safety_idx]
     return {
         "n": len(gold),
@@ -104,20 +118,25 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    rows, confusions = [], []
-    sets = [
-        ("v1", ROOT / "tests" / "nlu_heldout"),
-        ("v2", ROOT / "tests" / "nlu_heldout" / "v2"),
+    rows, confusions, nets = [], [], []
+    sets = [("v1", ROOT / "tests" / "nlu_heldout", lang) for lang in LANGUAGES_V1]
+    sets += [
+        ("v2", ROOT / "tests" / "nlu_heldout" / "v2", lang) for lang in LANGUAGES_V2
     ]
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model)
-    for (name, folder), language in [(s, lang) for s in sets for lang in ("pl", "en")]:
+    for name, folder, language in sets:
         pairs = load_examples(folder / f"{language}.yml")
         started = time.perf_counter()
-        predicted = asyncio.run(predict(agent, [t for t, _ in pairs]))
+        results = asyncio.run(predict(agent, [t for t, _ in pairs]))
         seconds = time.perf_counter() - started
+        predicted = [intent for intent, _ in results]
         rows.append((f"{name} {language}", evaluate(pairs, predicted), seconds))
+        by_net = [i for i, (_, net) in enumerate(results) if net]
+        false_alarms = [i for i in by_net if pairs[i][1] not in SAFETY_GROUP]
+        others = sum(1 for _, gold in pairs if gold not in SAFETY_GROUP)
+        nets.append((f"{name} {language}", len(by_net), len(false_alarms), others))
         wrong = Counter(
             (g, p) for (_, g), p in zip(pairs, predicted, strict=False) if g != p
         )
@@ -139,20 +158,34 @@ def main() -> None:
         "",
         "Sets: v1 = `tests/nlu_heldout/{pl,en}.yml` (written before the safety-data"
         " additions; those additions were prompted by v1's errors, so v1 is now"
-        " optimistic), v2 = `tests/nlu_heldout/v2/` (written later, blind to the"
-        " training data).",
+        " optimistic) and `tests/nlu_heldout/{uk,ru}.yml` (written by a separate"
+        " writer at the same time as, and blind to, the Ukrainian and Russian"
+        " training data), v2 = `tests/nlu_heldout/v2/` (written later, blind to the"
+        " training data). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
+        " per language.",
         "",
         "| set, language | n | accuracy | macro-F1 | recall danger | recall report_trafficking"
-        " | recall trafficking_signs | safety-group recall | fallback rate |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " | recall trafficking_signs | recall crisis | safety-group recall | fallback rate |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for language, m, _ in rows:
         lines.append(
             f"| {language} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
             f"{m['recall_immediate_danger']:.3f} | {m['recall_report_trafficking']:.3f} | "
-            f"{m['recall_ask_trafficking_signs']:.3f} | {m['safety_group_recall']:.3f} | "
+            f"{m['recall_ask_trafficking_signs']:.3f} | "
+            f"{m['recall_emotional_crisis']:.3f} | {m['safety_group_recall']:.3f} | "
             f"{m['fallback_rate']:.3f} |"
         )
+    lines += [
+        "",
+        "Safety net (iom_core/safety.py): messages whose intent it changed, and the"
+        " false alarms among them (gold intent not a safety intent):",
+        "",
+        "| set, language | changed by the net | false alarms | non-safety messages |",
+        "|---|---|---|---|",
+    ]
+    for language, changed, false_alarms, others in nets:
+        lines.append(f"| {language} | {changed} | {false_alarms} | {others} |")
     lines += ["", "Most frequent errors (gold → predicted, count):", ""]
     for language, wrong in confusions:
         lines.append(

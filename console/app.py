@@ -310,7 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 conditions.append(
                     c.last_at >= start if op == "from" else c.last_at < start + 86400
                 )
-        if language in ("pl", "en"):
+        if language in ("pl", "en", "uk", "ru"):
             conditions.append(c.language == language)
         if intent:
             conditions.append(
@@ -633,8 +633,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/corrections/export")
     def export(user: Operator, language: str = "pl") -> Response:
-        if language not in ("pl", "en"):
-            raise HTTPException(400, "language must be pl or en")
+        if language not in ("pl", "en", "uk", "ru"):
+            raise HTTPException(400, "language must be pl, en, uk or ru")
         with engine.connect() as connection:
             rows = connection.execute(
                 sa.select(db.corrections)
@@ -780,6 +780,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def dashboard(
         request: Request, user: Operator, days: Annotated[int, Query(ge=1, le=365)] = 14
     ) -> Response:
+        from scripts.service_health import bot_services  # stdlib only
+
+        health = bot_services()  # is the bot up, is the action server up (1.5 s max)
         tracker.sync(engine)
         since = time.time() - days * 86400
         c = db.conversations.c
@@ -805,12 +808,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_day[
                 (datetime.now(WARSAW) - timedelta(days=offset)).strftime("%m-%d")
             ] = 0
-        per_language = {"pl": 0, "en": 0, "?": 0}
+        per_language = {"pl": 0, "en": 0, "uk": 0, "ru": 0, "?": 0}
         for row in recent:
             key = datetime.fromtimestamp(row.last_at, WARSAW).strftime("%m-%d")
             if key in per_day:
                 per_day[key] += 1
-            per_language[row.language if row.language in ("pl", "en") else "?"] += 1
+            per_language[row.language if row.language in per_language else "?"] += 1
         n = len(recent)
         stats = {
             "conversations": n,
@@ -826,6 +829,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             user=user,
             days=days,
             stats=stats,
+            health=health,
             per_day_svg=charts.bar_chart(
                 "Conversations per day", list(per_day.items())
             ),

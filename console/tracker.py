@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from console import db
+from iom_core.language import SUPPORTED
 
 SAFETY_INTENTS = frozenset(
     {"immediate_danger", "report_trafficking", "ask_trafficking_signs"}
@@ -56,7 +57,7 @@ class Summary:
             if row.action_name in HANDOFF_ACTIONS:
                 self.handoff = True
         elif row.type_name == "slot" and data.get("name") == "language":
-            if data.get("value") in ("pl", "en"):
+            if data.get("value") in SUPPORTED:
                 self.language = data["value"]
 
     def _user(self, row: Any, data: dict[str, Any]) -> None:
@@ -81,7 +82,7 @@ class Summary:
         detected = ((data.get("parse_data") or {}).get("language_detection") or {}).get(
             "detected"
         )
-        if self.language is None and detected in ("pl", "en"):
+        if self.language is None and detected in SUPPORTED:
             self.language = detected
 
 

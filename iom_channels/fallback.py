@@ -8,6 +8,7 @@ the Migrant Info line. The text lives in domain.yml like every other answer.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,7 +20,8 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import UserMessage
 
-from iom_nlu.language import SUPPORTED, detect_language
+from iom_core.detection import detect_language
+from iom_core.language import SUPPORTED
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +33,47 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:[{@].*)?$", re.DOTALL)
 
 
+_LANGUAGE_CHOICE = re.compile(r"^/switch_language(\{.*\})$", re.DOTALL)
+
+
+def language_choice(stripped: str) -> str | None:
+    """The canonical payload of a language-question button, if ``stripped`` is one.
+
+    `/switch_language{"language": "uk"}` with one of the four codes and nothing else
+    is the only command whose entity part passes: it can set nothing but the
+    conversation's language.
+    """
+    match = _LANGUAGE_CHOICE.match(stripped)
+    if not match:
+        return None
+    try:
+        entities = json.loads(match.group(1))
+    except ValueError:
+        return None
+    if not isinstance(entities, dict) or set(entities) != {"language"}:
+        return None
+    code = entities["language"]
+    if code not in SUPPORTED:
+        return None
+    return "/switch_language" + json.dumps({"language": code})
+
+
 def clean_text(text: str) -> str:
     """User text as the bot should see it.
 
     Control characters are removed. A typed `/intent{...}` command keeps only its
     `/intent` part, so nobody can set slots or confidences from the chat box; buttons
-    send plain `/intent` payloads, which pass unchanged.
+    send plain `/intent` payloads, which pass unchanged, and the language question's
+    buttons `/switch_language{"language": "uk"}` (see :func:`language_choice`).
     """
     text = _CONTROL.sub("", text)
     stripped = text.strip()
-    command = _COMMAND.match(stripped) if stripped.startswith("/") else None
+    if not stripped.startswith("/"):
+        return text
+    choice = language_choice(stripped)
+    if choice:
+        return choice
+    command = _COMMAND.match(stripped)
     return f"/{command.group(1)}" if command else text
 
 

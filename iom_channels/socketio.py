@@ -9,7 +9,7 @@ never delivered. This subclass replaces the two affected handlers:
   (an id the client proposes is kept only if it looks like one we issue).
 - `user_uttered` takes the sender id from that binding, never from the message, so a
   client cannot write into another conversation; only a string message and the
-  `language` metadata key (`pl`/`en`) are passed on.
+  `language` metadata key (`pl`, `en`, `uk`, `ru`) are passed on.
 - Only the widget's origins (`CORS_ORIGIN`) may open a socket from a browser.
 - Too many messages a minute (iom_channels/ratelimit.py) get the polite
   `utter_rate_limited` answer instead of being processed.
@@ -36,6 +36,7 @@ from sanic import Blueprint
 from iom_channels.fallback import clean_text, domain_text, never_silent
 from iom_channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom_channels.ratelimit import RateLimiter
+from iom_core.language import SUPPORTED
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,6 @@ def allowed_origins() -> list[str]:
     return [] if not origins or "*" in origins else origins
 
 
-LANGUAGES = {"pl", "en"}
-
-
 def session_id_from(data: Any) -> str:
     """The client's proposed session id if it is well formed, else a new one."""
     proposed = data.get("session_id") if isinstance(data, dict) else None
@@ -65,9 +63,9 @@ def session_id_from(data: Any) -> str:
 
 
 def clean_metadata(data: dict[str, Any], key: str) -> dict[str, Any]:
-    """Keep only the metadata the bot uses: `language` when it is `pl` or `en`."""
+    """Keep only the metadata the bot uses: `language` when the bot speaks it."""
     metadata = data.get(key)
-    if isinstance(metadata, dict) and metadata.get("language") in LANGUAGES:
+    if isinstance(metadata, dict) and metadata.get("language") in SUPPORTED:
         return {"language": metadata["language"]}
     return {}
 

@@ -16,16 +16,32 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_RANKING_KEY,
+    METADATA,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from iom_nlu import language as lang
+from iom_core import detection
+from iom_core.language import SUPPORTED, fold
+from iom_core.safety import KEEP, TRAFFICKING, safety_cue
 from iom_nlu import lemmatizers
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_KEY = "language_detection"
+SAFETY_NET_KEY = "safety_net"
+CONTACT_INTENT = "contact_iom"
+TRAFFICKING_TOPIC = "trafficking"
 OTHER_LANGUAGE_INTENT = "other_language"
 METADATA_FILE = "lemmatizer.json"
 
@@ -64,23 +80,24 @@ class LanguageDetector(GraphComponent):
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
         """Creates the component and loads lingua's models."""
-        lang.warm_up()
+        detection.warm_up()
         return cls(config)
 
     def _annotate(self, message: Message) -> None:
         text = message.get(TEXT)
         if text is None:
             return
-        detection = lang.detect_language(text, self._min_confidence)
+        found = detection.detect_language(text, self._min_confidence)
         metadata = message.get(METADATA) or {}
         ui_language = metadata.get("language") if isinstance(metadata, dict) else None
         message.set(
             LANGUAGE_KEY,
             {
-                "detected": detection.language,
-                "reason": detection.reason,
-                "requested": detection.requested,
-                "metadata": ui_language if ui_language in lang.SUPPORTED else None,
+                "detected": found.language,
+                "reason": found.reason,
+                "requested": found.requested,
+                "unclear": found.unclear,
+                "metadata": ui_language if ui_language in SUPPORTED else None,
             },
             add_to_output=True,
         )
@@ -102,7 +119,7 @@ class LanguageDetector(GraphComponent):
     DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
 )
 class LemmaTokenizer(WhitespaceTokenizer):
-    """Whitespace tokens with Polish/English lemmas (spaCy or simplemma).
+    """Whitespace tokens with lemmas: Polish/English (spaCy or simplemma), Cyrillic.
 
     Uses the spaCy pipeline named by ``spacy_model`` for Polish text when it can
     be loaded (``lemmatizer: auto``), otherwise simplemma. The back-end that
@@ -117,6 +134,7 @@ class LemmaTokenizer(WhitespaceTokenizer):
             **WhitespaceTokenizer.get_default_config(),
             "lemmatizer": "auto",
             "spacy_model": "pl_core_news_sm",
+            "cyrillic_lemmatizer": "pymorphy3",
         }
 
     def __init__(
@@ -142,7 +160,7 @@ class LemmaTokenizer(WhitespaceTokenizer):
     ) -> LemmaTokenizer:
         """Chooses the back-end for training."""
         backend = lemmatizers.resolve_backend(
-            config["lemmatizer"], config["spacy_model"]
+            config["lemmatizer"], config["spacy_model"], config["cyrillic_lemmatizer"]
         )
         logger.info("Lemmatizer back-end for training: %s", backend.metadata())
         lemmatizers.warm_up(backend)
@@ -166,7 +184,8 @@ class LemmaTokenizer(WhitespaceTokenizer):
             logger.warning("No lemmatizer metadata in the model; using config.")
         name = trained.get("backend", config["lemmatizer"])
         model = trained.get("spacy_model") or config["spacy_model"]
-        backend = lemmatizers.resolve_backend(name, model)
+        cyrillic = trained.get("cyrillic") or config["cyrillic_lemmatizer"]
+        backend = lemmatizers.resolve_backend(name, model, cyrillic)
         if name == "spacy" and backend.name != "spacy":
             logger.warning(
                 "Model was trained with spaCy pipeline %r, which is not installed "
@@ -189,8 +208,8 @@ class LemmaTokenizer(WhitespaceTokenizer):
         if attribute != TEXT:
             return super().tokenize(message, attribute)
         detected = detection_of(message).get("detected")
-        language = detected if detected in lang.SUPPORTED else None
-        if self.backend.name == "spacy" and language != "en":
+        language = detected if detected in SUPPORTED else None
+        if self.backend.name == "spacy" and language in ("pl", None):
             return self._spacy_tokens(message.get(TEXT) or "")
         tokens = super().tokenize(message, attribute)
         for token in tokens:
@@ -202,7 +221,7 @@ class LemmaTokenizer(WhitespaceTokenizer):
             Token(
                 t.text,
                 t.idx,
-                lemma=lang.normalise(t.lemma_ or t.text),
+                lemma=fold(t.lemma_ or t.text),
             )
             for t in self.backend.nlp(text)
             if not (t.is_space or t.is_punct)
@@ -216,9 +235,9 @@ class LemmaTokenizer(WhitespaceTokenizer):
 class OtherLanguageRouter(GraphComponent):
     """Sets the intent to ``other_language`` for messages in other languages.
 
-    Placed after the intent classifier: a message the detector found to be
-    Ukrainian, Russian (Cyrillic or transliterated) gets the notice that the bot
-    speaks Polish and English, whatever the classifier guessed.
+    Placed after the intent classifier: a message the detector found to be in a
+    language the assistant does not speak (Belarusian, Georgian, Spanish, …) gets
+    the four-language notice, whatever the classifier guessed.
     """
 
     @classmethod
@@ -235,16 +254,88 @@ class OtherLanguageRouter(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of messages detected as another language."""
         for message in messages:
-            if detection_of(message).get("detected") != "other":
+            if detection_of(message).get("detected") == "other":
+                override(message, OTHER_LANGUAGE_INTENT)
+        return messages
+
+
+def add_topic(message: Message, topic: str) -> None:
+    """Give a contact lookup the ``topic`` entity when the classifier missed it."""
+    entities = list(message.get(ENTITIES) or [])
+    if any(e.get(ENTITY_ATTRIBUTE_TYPE) == "topic" for e in entities):
+        return
+    text = message.get(TEXT) or ""
+    entities.append(
+        {
+            ENTITY_ATTRIBUTE_TYPE: "topic",
+            ENTITY_ATTRIBUTE_VALUE: topic,
+            ENTITY_ATTRIBUTE_START: 0,
+            ENTITY_ATTRIBUTE_END: len(text),
+            EXTRACTOR: SafetyNet.__name__,
+        }
+    )
+    message.set(ENTITIES, entities, add_to_output=True)
+
+
+def override(message: Message, intent: str) -> None:
+    """Make ``intent`` the message's intent with confidence 1.0.
+
+    The classifier's other candidates stay in the ranking at half their confidence,
+    so that the fallback classifier's ambiguity check (top two closer than 0.1)
+    never turns the override into a clarification.
+    """
+    chosen = {"name": intent, "confidence": 1.0}
+    others = [
+        {**r, "confidence": float(r.get("confidence") or 0.0) / 2}
+        for r in message.get(INTENT_RANKING_KEY) or []
+        if r.get("name") != intent
+    ]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen, *others], add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class SafetyNet(GraphComponent):
+    """Routes a message with a danger, crisis or trafficking cue to that answer.
+
+    Placed after the intent classifier and the other-language router, before the
+    fallback classifier: whatever the classifier chose (an unrelated intent, a low
+    confidence that would end in the clarification, the other-language notice), a
+    message carrying a cue (:func:`iom_core.safety.safety_cue`) gets the safety
+    intent with confidence 1.0. Safety intents, requests for a person and IOM
+    contact requests are left as they are. The parse data records the override
+    under ``safety_net`` for the console.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyNet:
+        """Creates the component (no state)."""
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Overrides the intent of messages with a safety cue."""
+        for message in messages:
+            cue = safety_cue(message.get(TEXT) or "")
+            if cue is None:
                 continue
-            intent = {"name": OTHER_LANGUAGE_INTENT, "confidence": 1.0}
-            ranking = [
-                r
-                for r in message.get(INTENT_RANKING_KEY) or []
-                if r.get("name") != OTHER_LANGUAGE_INTENT
-            ]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            intent = (message.get(INTENT) or {}).get("name")
+            if intent in KEEP[cue]:
+                # Keep the intent, and make it certain: the fallback classifier
+                # must not turn a low-confidence safety intent into a clarification.
+                override(message, str(intent))
+                if intent == CONTACT_INTENT and cue == TRAFFICKING:
+                    add_topic(message, TRAFFICKING_TOPIC)
+                continue
+            override(message, cue)
+            message.set(SAFETY_NET_KEY, {"from": intent, "to": cue}, add_to_output=True)
         return messages
 
 

@@ -10,6 +10,11 @@ Two back-ends, chosen by :func:`resolve_backend`:
   factory for about 50 MiB instead of about 385 MiB of resident memory
   (measured in bench/results/serving.md), with a small cache of recent words;
 * ``none``: lowercased words only (the baseline the benchmark compares with).
+
+Ukrainian and Russian words get their lemmas from the ``cyrillic`` back-end:
+``pymorphy3`` (the OpenCorpora/VESUM morphological dictionaries of
+``pymorphy3-dicts-ru`` and ``pymorphy3-dicts-uk``, offline; the default),
+``simplemma`` or ``none`` (measured in docs/nlu.md).
 """
 
 from __future__ import annotations
@@ -19,11 +24,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from iom_nlu.language import normalise
+from iom_core.language import fold
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "spacy", "simplemma", "none")
+CYRILLIC_BACKENDS = ("pymorphy3", "simplemma", "none")
 
 
 @dataclass
@@ -33,22 +39,36 @@ class LemmaBackend:
     name: str
     spacy_model: str | None = None
     nlp: Any = field(default=None, repr=False)
+    cyrillic: str = "pymorphy3"
 
     def lemma(self, word: str, language: str | None) -> str:
         """Lemma of one word (lowercased, diacritics removed) in ``language``."""
         lowered = word.lower()
+        if language in ("uk", "ru"):
+            return fold(self._cyrillic_lemma(lowered, language))
         if self.name == "none" or not lowered.strip():  # simplemma refuses ""
-            return normalise(lowered)
+            return fold(lowered)
         languages = (language,) if language in ("pl", "en") else ("pl", "en")
         for code in languages:
             lemma = simplemma_lemma(lowered, code)
             if lemma != lowered or code == languages[-1]:
-                return normalise(lemma)
-        return normalise(lowered)  # pragma: no cover
+                return fold(lemma)
+        return fold(lowered)  # pragma: no cover
+
+    def _cyrillic_lemma(self, lowered: str, language: str) -> str:
+        if self.cyrillic == "none" or not lowered.strip():
+            return lowered
+        if self.cyrillic == "simplemma":
+            return simplemma_lemma(lowered, language)
+        return pymorphy_lemma(lowered, language)
 
     def metadata(self) -> dict[str, Any]:
         """What trained the model: written into the model's resource."""
-        info: dict[str, Any] = {"backend": self.name, "spacy_model": self.spacy_model}
+        info: dict[str, Any] = {
+            "backend": self.name,
+            "spacy_model": self.spacy_model,
+            "cyrillic": self.cyrillic,
+        }
         if self.nlp is not None:
             info["spacy_pipeline"] = {
                 "name": self.nlp.meta.get("name"),
@@ -83,6 +103,20 @@ def simplemma_lemma(word: str, language: str) -> str:
     return str(_simplemma().lemmatize(word, lang=language))
 
 
+@lru_cache(maxsize=2)
+def _morph(language: str) -> Any:
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=language)
+
+
+@lru_cache(maxsize=65536)
+def pymorphy_lemma(word: str, language: str) -> str:
+    """pymorphy3's most likely normal form of a lowercased Ukrainian/Russian word."""
+    parses = _morph(language).parse(word)
+    return str(parses[0].normal_form) if parses else word
+
+
 def load_spacy(model: str) -> Any:
     """Load a spaCy pipeline by package name or path; None when unavailable."""
     try:
@@ -94,22 +128,28 @@ def load_spacy(model: str) -> Any:
         return None
 
 
-def resolve_backend(requested: str, spacy_model: str) -> LemmaBackend:
+def resolve_backend(
+    requested: str, spacy_model: str, cyrillic: str = "pymorphy3"
+) -> LemmaBackend:
     """Pick the back-end: ``auto`` prefers the spaCy pipeline when installed."""
     if requested not in BACKENDS:
         raise ValueError(f"lemmatizer must be one of {BACKENDS}, not {requested!r}")
+    if cyrillic not in CYRILLIC_BACKENDS:
+        raise ValueError(
+            f"cyrillic_lemmatizer must be one of {CYRILLIC_BACKENDS}, not {cyrillic!r}"
+        )
     if requested in ("auto", "spacy"):
         nlp = load_spacy(spacy_model)
         if nlp is not None:
-            return LemmaBackend("spacy", spacy_model, nlp)
+            return LemmaBackend("spacy", spacy_model, nlp, cyrillic)
         if requested == "spacy":
             logger.warning(
                 "spaCy pipeline %r could not be loaded; using simplemma instead "
                 "(run `make install` where the network allows to install it).",
                 spacy_model,
             )
-        return LemmaBackend("simplemma", spacy_model)
-    return LemmaBackend(requested, spacy_model)
+        return LemmaBackend("simplemma", spacy_model, cyrillic=cyrillic)
+    return LemmaBackend(requested, spacy_model, cyrillic=cyrillic)
 
 
 def warm_up(backend: LemmaBackend) -> None:
@@ -117,3 +157,5 @@ def warm_up(backend: LemmaBackend) -> None:
     if backend.name in ("simplemma", "spacy"):
         backend.lemma("pracodawcy", "pl")
         backend.lemma("working", "en")
+    backend.lemma("роботодавець", "uk")
+    backend.lemma("работодатель", "ru")

@@ -1,10 +1,16 @@
 """``LanguagePolicy``: keeps the ``language`` slot in step with the user.
 
-It never chooses an action (all its scores are zero); it only returns a
-``SlotSet("language", ...)`` event, which Rasa applies before the next action
-runs, so that response variations conditioned on the slot answer in the
-language the user wrote in. No action server is involved, so this also works
+It returns a ``SlotSet("language", ...)`` event, which Rasa applies before the
+next action runs, so that response variations conditioned on the slot answer in
+the language the user wrote in. No action server is involved, so this also works
 when the action server is down.
+
+It chooses an action in one case only: the conversation has no language yet (no
+earlier message was in a language the assistant speaks, the widget sent none), the
+message has words whose language cannot be told, and it is not a safety message.
+Then it asks which language to use (``utter_ask_language``, four buttons each
+labelled in its own language) and listens. Otherwise all its scores are zero, so
+it never wins against the rules and the memoization policy.
 """
 
 from __future__ import annotations
@@ -14,15 +20,37 @@ from typing import Any
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from iom_core.language import SUPPORTED
 from iom_nlu.components import language_of
-from iom_nlu.language import SUPPORTED
 
 LANGUAGE_SLOT = "language"
+ASK_LANGUAGE = "utter_ask_language"
+SWITCH_INTENT = "switch_language"
+# Never delay these with a language question: they are answered at once.
+SAFETY_INTENTS = frozenset(
+    {
+        "immediate_danger",
+        "report_trafficking",
+        "emotional_crisis",
+        "ask_trafficking_signs",
+    }
+)
+
+
+def chosen_by_button(message: UserUttered) -> str | None:
+    """The language a ``/switch_language{"language": "uk"}`` button chose."""
+    if (message.intent or {}).get("name") != SWITCH_INTENT:
+        return None
+    for entity in message.entities or []:
+        if entity.get("entity") == LANGUAGE_SLOT and entity.get("value") in SUPPORTED:
+            return str(entity["value"])
+    return None
 
 
 def choose_language(detection: dict[str, Any], current: str | None) -> str | None:
@@ -57,8 +85,12 @@ class LanguagePolicy(Policy):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Lowest priority: it must never win an action prediction."""
-        return {"priority": 0}
+        """Highest priority, but zero scores except when it asks for the language.
+
+        With all scores zero it loses to any policy that predicts something; when it
+        asks (score 1.0) it must win over the rule that answers the guessed intent.
+        """
+        return {"priority": 7}
 
     def train(
         self,
@@ -76,12 +108,41 @@ class LanguagePolicy(Policy):
         rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        """Zero scores, plus a ``SlotSet`` when the user's language changed."""
+        """Zero scores, plus a ``SlotSet`` when the user's language changed.
+
+        When the language is unknown and unclear (see the module docstring), asks
+        for it; after asking, listens.
+        """
         events = []
+        probabilities = self._default_predictions(domain)
         slot_names = {slot.name for slot in domain.slots}
-        if LANGUAGE_SLOT in slot_names and tracker.latest_message is not None:
-            current = tracker.get_slot(LANGUAGE_SLOT)
-            chosen = choose_language(detection_of(tracker.latest_message), current)
-            if chosen != current:
-                events.append(SlotSet(LANGUAGE_SLOT, chosen))
-        return self._prediction(self._default_predictions(domain), events=events)
+        message = tracker.latest_message
+        if LANGUAGE_SLOT not in slot_names or message is None:
+            return self._prediction(probabilities)
+        if tracker.latest_action_name == ASK_LANGUAGE:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities)
+        current = tracker.get_slot(LANGUAGE_SLOT)
+        detection = detection_of(message)
+        chosen = chosen_by_button(message) or choose_language(detection, current)
+        if chosen != current:
+            events.append(SlotSet(LANGUAGE_SLOT, chosen))
+        if (
+            tracker.latest_action_name == ACTION_LISTEN_NAME
+            and detection.get("unclear")
+            and detection.get("metadata") not in SUPPORTED
+            and (message.intent or {}).get("name") not in SAFETY_INTENTS
+            and ASK_LANGUAGE in domain.action_names_or_texts
+            and not _language_known(tracker)
+        ):
+            probabilities[domain.index_for_action(ASK_LANGUAGE)] = 1.0
+        return self._prediction(probabilities, events=events)
+
+
+def _language_known(tracker: DialogueStateTracker) -> bool:
+    """Tell whether an earlier user message told the conversation's language."""
+    messages = [e for e in tracker.events if isinstance(e, UserUttered)][:-1]
+    return any(
+        chosen_by_button(m) or choose_language(detection_of(m), None) in SUPPORTED
+        for m in messages
+    )

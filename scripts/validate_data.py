@@ -4,7 +4,8 @@ Rasa 3.6's validator warns about every response not used in a story or rule, als
 when a custom action utters it (it cannot see `dispatcher.utter_message(response=)`).
 This script runs `rasa data validate` and fails on any warning, except "utterance X
 is not used in any story or rule" for responses that a module in `actions/` names as
-`response="X"`. It also fails when such a response is missing from the domain.
+`response="X"` (or a channel or the language policy names as a constant). It also
+fails when such a response is missing from the domain.
 """
 
 from __future__ import annotations
@@ -23,15 +24,21 @@ IGNORED = ("DeprecationWarning", "MovedIn20Warning", "PyparsingDeprecationWarnin
 
 
 def responses_uttered_by_actions() -> set[str]:
-    """Response names passed as `response="..."` in actions/ and iom_channels/."""
+    """Response names that code utters, not a story or rule.
+
+    `response="..."` in actions/ and iom_channels/, and the `RESPONSE` and
+    `ASK_LANGUAGE` constants (the language policy predicts `utter_ask_language`).
+    """
     names: set[str] = set()
     for path in [
         *(ROOT / "actions").glob("*.py"),
         *(ROOT / "iom_channels").glob("*.py"),
+        ROOT / "iom_nlu" / "policy.py",
     ]:
         names.update(
             re.findall(
-                r'(?:response=|RESPONSE = )"(utter_\w+)"', path.read_text("utf-8")
+                r'(?:response=|RESPONSE = |ASK_LANGUAGE = )"(utter_\w+)"',
+                path.read_text("utf-8"),
             )
         )
     return names

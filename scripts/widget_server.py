@@ -1,5 +1,9 @@
 """Serve the demo pages and the built chat widget (http://localhost:8080/).
 
+Pages: Polish at ``/``, English, Ukrainian and Russian at ``/en/``, ``/uk/``, ``/ru/``;
+privacy in Polish and English at ``/privacy/``, in Ukrainian and Russian at
+``/uk/privacy/`` and ``/ru/privacy/``.
+
 Standard library only: a threading HTTP server with strict security headers. Pages in
 `widget/pages/` are templates with two placeholders, filled per request:
 
@@ -30,9 +34,16 @@ DIST = ROOT / "widget" / "dist"
 ROUTES = {
     "/": PAGES / "index.html",
     "/en/": PAGES / "en" / "index.html",
-    "/privacy/": PAGES / "privacy" / "index.html",
+    "/uk/": PAGES / "uk" / "index.html",
+    "/ru/": PAGES / "ru" / "index.html",
+    "/privacy/": PAGES / "privacy" / "index.html",  # Polish, and English at #en
+    "/uk/privacy/": PAGES / "uk" / "privacy" / "index.html",
+    "/ru/privacy/": PAGES / "ru" / "privacy" / "index.html",
 }
-REDIRECTS = {"/en": "/en/", "/privacy": "/privacy/", "/index.html": "/"}
+REDIRECTS = {
+    "/index.html": "/",
+    **{path.rstrip("/"): path for path in ROUTES if path != "/"},
+}
 STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",

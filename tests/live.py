@@ -90,14 +90,19 @@ class LiveBot:
             stderr=subprocess.STDOUT,
         )
 
-    def say(self, sender: str, text: str) -> list[str]:
+    def post(self, sender: str, text: str) -> list[dict]:
+        """The bot's whole messages (text, buttons, …) for one user message."""
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
             data=json.dumps({"sender": sender, "message": text}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
-            return [m.get("text", "") for m in json.load(response)]
+            return list(json.load(response))
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """The texts of the bot's answers to one user message."""
+        return [m.get("text", "") for m in self.post(sender, text)]
 
     def start_widget(self, rasa_port: int | None = None, **env: str) -> int:
         """Start a widget page server (talking to this bot); returns its port.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +15,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.actions import ActionLookupContact, ActionRequestHuman
+from actions.contacts import load_directory
 from actions.directory_store import DirectoryStore
 from actions.opening_hours import WARSAW
+from iom_core.language import SUPPORTED
 from tests.conftest import ROOT
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=WARSAW)
@@ -110,9 +113,37 @@ def test_inflected_polish_city_finds_the_local_point(domain: dict) -> None:
         domain,
     )
     assert cards(messages)[0] == "Punkt Informacyjny dla Obcokrajowców (Kraków)"
-    # its hours are unconfirmed: a "please check" note, never "open now"
-    assert responses(messages)[1] == "utter_contact_hours_unconfirmed"
+    # its only number is unconfirmed (2026-11-29): a "please check the current
+    # contact" note, and the number is never shown
+    assert responses(messages)[1] == "utter_contact_unconfirmed"
+    point = card(messages, "Punkt Informacyjny")
+    assert "887" not in point["contact_lines"]
     assert events == [SlotSet("city", "Kraków")]
+
+
+@pytest.mark.parametrize(
+    ("text", "city_entity", "language", "name"),
+    [
+        ("де отримати допомогу у Кракові", "Кракові", "uk", "Інформаційний пункт"),
+        ("где получить помощь в Кракове", "Кракове", "ru", "Информационный пункт"),
+        ("куди звернутися у Любліні щодо карти побиту", "Любліні", "uk", None),
+    ],
+)
+def test_cyrillic_city_forms_find_the_local_point_in_the_users_language(
+    domain: dict, text: str, city_entity: str, language: str, name: str | None
+) -> None:
+    messages, events = run_lookup(
+        tracker(
+            text,
+            "ask_info_line",
+            language,
+            entities=[{"entity": "city", "value": city_entity}],
+        ),
+        domain,
+    )
+    assert events[0] in (SlotSet("city", "Kraków"), SlotSet("city", "Lublin"))
+    if name:
+        assert cards(messages)[0].startswith(name), cards(messages)
 
 
 def test_city_without_a_local_office_says_so_and_gives_nationwide_lines(
@@ -154,15 +185,27 @@ def test_open_or_closed_with_a_fixed_clock(
         assert messages[1]["next_open"] == "30.11 09:00"
 
 
-def test_all_response_names_used_by_actions_exist_in_both_languages(
+def test_every_response_an_action_utters_exists_in_every_language(
     domain: dict,
 ) -> None:
-    messages, _ = run_lookup(tracker("numer do biura IOM", "contact_iom"), domain)
-    for name in responses(messages):
-        assert {v["condition"][0]["value"] for v in domain["responses"][name]} == {
-            "pl",
-            "en",
-        }
+    """Every `response="…"` in actions/*.py, not only those one scenario reaches."""
+    named = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        named |= set(re.findall(r'response="(utter_\w+)"', path.read_text("utf-8")))
+    assert {"utter_contact_card", "utter_handoff_recorded_open"} <= named
+    for name in sorted(named):
+        languages = {v["condition"][0]["value"] for v in domain["responses"][name]}
+        assert languages == set(SUPPORTED), name
+
+
+@pytest.mark.parametrize("language", SUPPORTED)
+def test_contact_cards_are_written_in_the_users_language(
+    domain: dict, language: str
+) -> None:
+    directory = load_directory(ROOT / "knowledge" / "contacts.yml")
+    messages, _ = run_lookup(tracker("IOM", "contact_iom", language), domain)
+    expected = {getattr(c.name, language) for c in directory.contacts}
+    assert cards(messages) and set(cards(messages)) <= expected
 
 
 def test_directory_reloads_on_change_and_keeps_last_good(tmp_path: Path) -> None:

@@ -31,8 +31,10 @@ def agent(loop: Loop) -> Agent:
 
 
 def text_of(domain: dict, response: str, language: str) -> str:
+    """The response's text in ``language`` (the one text of a multilingual one)."""
     for variation in domain["responses"][response]:
-        if variation["condition"][0]["value"] == language:
+        conditions = variation.get("condition") or []
+        if not conditions or conditions[0]["value"] == language:
             return variation["text"]
     raise KeyError(response)
 
@@ -81,7 +83,19 @@ def chat(agent: Agent, loop: Loop) -> Chat:
         ("how do I get a residence card", "utter_residence", "en"),
         ("pracodawca nie płaci mi wypłaty", "utter_work_rights", "pl"),
         ("what's the weather tomorrow", "utter_out_of_scope", "en"),
-        ("Привіт, мені потрібна допомога", "utter_other_language", "pl"),
+        ("Привіт, мені потрібна допомога", "utter_greet", "uk"),
+        ("Роботодавець забрав мій паспорт", "utter_trafficking_help", "uk"),
+        (
+            "хозяин забрал паспорт и говорит отработать долг",
+            "utter_trafficking_help",
+            "ru",
+        ),
+        ("меня заперли в комнате", "utter_immediate_danger", "ru"),
+        ("як продовжити карту побиту", "utter_residence", "uk"),
+        ("где выучить польский язык", "utter_learn_polish", "ru"),
+        ("pryvit, de vyvchyty polsku movu", "utter_learn_polish", "uk"),
+        ("გამარჯობა, დახმარება მჭირდება", "utter_other_language", "pl"),
+        ("hola necesito ayuda con mi trabajo", "utter_other_language", "pl"),
     ],
 )
 def test_answers_in_the_users_language(

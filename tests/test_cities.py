@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.cities import CITIES, canonical_city
+from iom_core.language import CITIES, canonical_city
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,39 @@ def test_text_without_a_city_gives_none(text: str) -> None:
 
 def test_every_canonical_city_resolves_to_itself() -> None:
     assert all(canonical_city(city) == city for city in CITIES)
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("у Варшаві", "Warszawa"),
+        ("в Варшаве", "Warszawa"),
+        ("Варшава", "Warszawa"),
+        ("Краків", "Kraków"),
+        ("у Кракові", "Kraków"),
+        ("в Кракове", "Kraków"),
+        ("з Кракова", "Kraków"),
+        ("Вроцлав", "Wrocław"),
+        ("у Вроцлаві", "Wrocław"),
+        ("Познань", "Poznań"),
+        ("в Познани", "Poznań"),
+        ("Гданськ", "Gdańsk"),
+        ("в Гданьске", "Gdańsk"),
+        ("у Любліні", "Lublin"),
+        ("в Люблине", "Lublin"),
+        ("Катовіце", "Katowice"),
+        ("в Катовицах", "Katowice"),
+        ("у Лодзі", "Łódź"),
+        ("Щецин", "Szczecin"),
+        ("у Щецині", "Szczecin"),
+        ("у Жешуві", "Rzeszów"),
+        ("в Белостоке", "Białystok"),
+    ],
+)
+def test_cyrillic_city_forms_resolve_like_polish_ones(text: str, city: str) -> None:
+    assert canonical_city(text) == city
+
+
+def test_cyrillic_words_that_are_not_cities() -> None:
+    assert canonical_city("мені потрібна допомога") is None
+    assert canonical_city("где получить карту") is None

@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
+from iom_core.language import SUPPORTED
 from tests.conftest import ROOT, fact_phone_status, load_yaml
 
-LANGUAGES = ("pl", "en")
+LANGUAGES = SUPPORTED  # pl, en, uk, ru
 NOT_PER_LANGUAGE = {"other_language"}  # trained from data/nlu/other/
+# Responses that are one text in all four languages (the reader's language is
+# not known when they are sent).
+MULTILINGUAL = {"utter_other_language", "utter_ask_language"}
+# v1 and v2 held-out sets for every language (v2 written later, blind to the data).
+HELDOUT_SETS = [(lang, folder) for folder in ("", "v2") for lang in LANGUAGES]
+MIN_TRAINING_EXAMPLES = 25
 
 
 def _intents_in(folder: Path) -> set[str]:
@@ -31,10 +38,35 @@ def _variation_language(variation: dict[str, Any]) -> str | None:
     return None
 
 
-def test_every_response_has_one_polish_and_one_english_variation(domain: dict) -> None:
+def test_every_response_has_one_variation_per_language(domain: dict) -> None:
     for name, variations in domain["responses"].items():
         languages = sorted(_variation_language(v) or "none" for v in variations)
-        assert languages == ["en", "pl"], f"{name}: variations {languages}"
+        if name in MULTILINGUAL:
+            assert languages == ["none"], f"{name}: one text for all, not {languages}"
+            continue
+        assert languages == sorted(LANGUAGES), f"{name}: variations {languages}"
+
+
+def test_placeholders_and_numbers_match_across_languages(domain: dict) -> None:
+    """A translation keeps every {slot} and every number (phones, hours, URLs)."""
+    for name, variations in domain["responses"].items():
+        if name in MULTILINGUAL:
+            continue
+        by_language = {_variation_language(v): v["text"] for v in variations}
+        for language, text in by_language.items():
+            for what in (r"\{\w+\}", r"https?://\S+", r"\+?\d[\d ]{5,}\d"):
+                expected = sorted(re.findall(what, by_language["en"]))
+                found = sorted(re.findall(what, text))
+                assert found == expected, f"{name} [{language}]: {found} != {expected}"
+
+
+def test_every_response_is_multilingual_or_polite_in_polish(domain: dict) -> None:
+    """Polish register (docs/languages.md): no "sam/sama" slashes."""
+    for name, variations in domain["responses"].items():
+        for variation in variations:
+            assert not re.search(
+                r"\w/\w+a\b", variation["text"].replace("https://", "")
+            ), name
 
 
 def test_buttons_match_across_languages(domain: dict) -> None:
@@ -43,7 +75,10 @@ def test_buttons_match_across_languages(domain: dict) -> None:
             _variation_language(v): [b["payload"] for b in v.get("buttons", [])]
             for v in variations
         }
-        assert payloads["pl"] == payloads["en"], name
+        for language in LANGUAGES:
+            assert payloads.get(language, payloads.get(None)) == payloads.get(
+                "en", payloads.get(None)
+            ), (name, language)
         for variation in variations:
             for button in variation.get("buttons", []):
                 intent = button["payload"].lstrip("/").split("{")[0]
@@ -51,19 +86,26 @@ def test_buttons_match_across_languages(domain: dict) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_intent_has_training_data_in_both_languages(
+def test_every_intent_has_training_data_in_every_language(
     domain: dict, language: str
 ) -> None:
     expected = set(domain["intents"]) - NOT_PER_LANGUAGE
-    assert _intents_in(ROOT / "data" / "nlu" / language) == expected
+    folder = ROOT / "data" / "nlu" / language
+    assert _intents_in(folder) == expected
+    counts: dict[str, int] = {}
+    for path in folder.glob("*.yml"):
+        for item in load_yaml(path).get("nlu", []):
+            if "intent" in item:
+                lines = item["examples"].splitlines()
+                counts[item["intent"]] = counts.get(item["intent"], 0) + len(lines)
+    assert min(counts.values()) >= MIN_TRAINING_EXAMPLES, counts
 
 
 def test_other_language_intent_has_its_own_data() -> None:
     assert _intents_in(ROOT / "data" / "nlu" / "other") == NOT_PER_LANGUAGE
 
 
-@pytest.mark.parametrize("heldout_set", ["", "v2"])
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(("language", "heldout_set"), HELDOUT_SETS)
 def test_heldout_set_covers_every_intent_and_is_not_in_training_data(
     domain: dict, language: str, heldout_set: str
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from actions.contacts import DirectoryError, load_directory, parse_directory
-from tests.conftest import ROOT, fact_phone_status
+from tests.conftest import ROOT, SHARED_FACTS, SOURCES, fact_phone_status
 
 DIRECTORY_FILE = ROOT / "knowledge" / "contacts.yml"
 
@@ -23,6 +23,21 @@ def test_directory_file_is_valid() -> None:
     assert {"kcik", "la_strada", "emergency_112", "iom_migrant_info"} <= {
         c.id for c in directory.contacts
     }
+
+
+def test_in_repo_sources_equal_the_shared_facts_when_present() -> None:
+    """knowledge/sources.yml is the shared facts file, byte for byte.
+
+    The shared file changes over time (re-checks, new entries); when it is beside the
+    repository (always in CI) a difference fails here until the copy, the directory
+    and the responses follow it.
+    """
+    if not SHARED_FACTS.exists():
+        pytest.skip("../shared is not beside this clone: the in-repo copy is used")
+    assert SOURCES.read_bytes() == SHARED_FACTS.read_bytes(), (
+        f"{SHARED_FACTS} changed: copy it to {SOURCES} and bring "
+        "knowledge/contacts.yml and domain.yml in line with it"
+    )
 
 
 def test_every_directory_phone_traces_to_the_facts_with_its_status(facts: dict) -> None:

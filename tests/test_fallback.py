@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from iom_channels.fallback import fallback_text, language_for, never_silent
+from iom_channels.fallback import clean_text, fallback_text, language_for, never_silent
 from iom_channels.socketio import CountingSocketIOOutput
 
 
@@ -89,3 +89,22 @@ def test_the_socketio_output_counts_what_it_sends() -> None:
     )
     assert output.sent == 1 and server.emitted[0][0] == "bot_uttered"
     assert "112" in server.emitted[0][1]["text"] and server.emitted[0][2] == "s1"
+
+
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        # the language question's buttons pass, in one canonical form
+        ('/switch_language{"language": "uk"}', '/switch_language{"language": "uk"}'),
+        ('/switch_language{"language":"ru"}', '/switch_language{"language": "ru"}'),
+        # anything else loses its entity part
+        ('/switch_language{"language": "de"}', "/switch_language"),
+        ('/switch_language{"language": "uk", "city": "X"}', "/switch_language"),
+        ('/switch_language{"city": "Kraków"}', "/switch_language"),
+        ('/ask_info_line{"language": "uk"}', "/ask_info_line"),
+        ("/greet", "/greet"),
+        ("dzień dobry", "dzień dobry"),
+    ],
+)
+def test_only_language_choices_keep_their_entity(typed: str, seen: str) -> None:
+    assert clean_text(typed) == seen

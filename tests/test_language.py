@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from iom_nlu.language import detect_language, normalise, requested_language
+from iom_core.detection import detect_language
+from iom_core.language import fold as normalise
+from iom_core.language import requested_language
 
 
 @pytest.mark.parametrize(
@@ -58,17 +60,53 @@ def test_ambiguous_messages_have_no_language(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "code"),
     [
-        "Привіт, мені потрібна допомога",
-        "Здравствуйте, где получить карту побыту?",
-        "privet mne nuzhna pomoshch",
-        "dopomozhit bud laska",
-        "zdravstvuyte gde mozhno poluchit rabotu",
+        # letters only one of the two uses
+        ("Привіт, мені потрібна допомога", "uk"),
+        ("Роботодавець забрав мій паспорт", "uk"),
+        ("Здравствуйте, где получить карту побыту?", "ru"),
+        ("меня заперли в комнате", "ru"),
+        # no distinguishing letters: the word lists decide
+        ("шо мені робити з karta pobytu", "uk"),
+        ("де вивчити польську мову", "uk"),
+        ("помогите пожалуйста", "ru"),
+        ("мне не платят зарплату", "ru"),
+        # transliterated in Latin letters
+        ("pryvit, meni potribna dopomoha", "uk"),
+        ("dopomozhit bud laska", "uk"),
+        ("privet mne nuzhna pomoshch", "ru"),
+        ("zdravstvuyte gde mozhno poluchit rabotu", "ru"),
+        ("spasibo", "ru"),
+        ("dyakuyu", "uk"),
     ],
 )
-def test_ukrainian_and_russian_are_other_languages(text: str) -> None:
+def test_ukrainian_and_russian_are_told_apart(text: str, code: str) -> None:
+    assert detect_language(text).language == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Дабры дзень, мне патрэбна дапамога",  # Belarusian, no ў
+        "Прывітанне, як справы ў вас",  # Belarusian ў
+        "გამარჯობა, დახმარება მჭირდება",  # Georgian
+        "hola necesito ayuda con mi trabajo",  # Spanish (one Polish-looking word)
+        "Xin chào, tôi cần giúp đỡ",  # Vietnamese
+        "kailangan ko ng tulong sa trabaho",  # Tagalog
+        "मुझे मदद चाहिए",  # Hindi
+        "Guten Tag, ich brauche Hilfe bei der Arbeit",
+        "Сәлеметсіз бе, маған көмек керек",  # Kazakh
+    ],
+)
+def test_languages_the_assistant_does_not_speak_are_other(text: str) -> None:
     assert detect_language(text).language == "other"
+
+
+def test_unclear_text_is_marked_unclear_and_short_text_is_not() -> None:
+    assert detect_language("я не говорю по-русски").language in ("ru", None)
+    assert detect_language("ok").unclear is False
+    assert detect_language("Kraków").unclear is False
 
 
 @pytest.mark.parametrize(
@@ -81,6 +119,15 @@ def test_ukrainian_and_russian_are_other_languages(text: str) -> None:
         ("can you speak polish", "pl"),
         ("English?", "en"),
         ("switch to english", "en"),
+        ("по-українськи", "uk"),
+        ("можна українською?", "uk"),
+        ("пишіть українською будь ласка", "uk"),
+        ("на русском", "ru"),
+        ("можно по-русски?", "ru"),
+        ("in Ukrainian please", "uk"),
+        ("po ukraińsku", "uk"),
+        ("можна польською?", "pl"),
+        ("in Russian", "ru"),
     ],
 )
 def test_explicit_switch_requests_win(text: str, code: str) -> None:
@@ -90,7 +137,11 @@ def test_explicit_switch_requests_win(text: str, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("I don't speak Polish", "en"), ("nie mówię po angielsku", "pl")],
+    [
+        ("I don't speak Polish", "en"),
+        ("nie mówię po angielsku", "pl"),
+        ("я не розумію англійською, допоможіть", "uk"),
+    ],
 )
 def test_negated_requests_are_not_switches(text: str, code: str) -> None:
     assert requested_language(text) is None
@@ -99,3 +150,15 @@ def test_negated_requests_are_not_switches(text: str, code: str) -> None:
 
 def test_normalise_strips_polish_diacritics() -> None:
     assert normalise("Źdźbło Łódź Gdańsk") == "zdzblo lodz gdansk"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a language named inside a longer sentence is not a request
+        "дали підписати папери польською а тепер кажуть що я винна гроші",
+        "заставили подписать бумаги на польском, теперь говорят я должна",
+    ],
+)
+def test_a_language_named_in_passing_is_not_a_request(text: str) -> None:
+    assert requested_language(text) is None

@@ -147,3 +147,31 @@ def test_stream_dictionaries_give_simplemma_default_lemmas() -> None:
             if simplemma_lemma(w, language) != simplemma.lemmatize(w, lang=language)
         ]
         assert different == [], different[:10]
+
+
+@pytest.mark.parametrize(
+    ("text", "lemmas"),
+    [
+        # Ukrainian: inflected forms share one lemma (pymorphy3, VESUM dictionary)
+        ("роботодавці забрали паспорти", ["роботодавець", "забрати", "паспорт"]),
+        # Russian (OpenCorpora dictionary)
+        ("работодатель забрал паспорта", ["работодатель", "забрать", "паспорт"]),
+    ],
+)
+def test_ukrainian_and_russian_lemmas_come_from_pymorphy3(
+    tmp_path: Path, text: str, lemmas: list[str]
+) -> None:
+    tokenizer = _tokenizer(tmp_path, spacy_model="no_such_pipeline_xyz")
+    tokens = tokenizer.tokenize(_message(text), TEXT)
+    assert [t.lemma for t in tokens] == lemmas
+
+
+def test_cyrillic_backend_is_recorded_and_can_be_switched(tmp_path: Path) -> None:
+    tokenizer = _tokenizer(
+        tmp_path, spacy_model="no_such_pipeline_xyz", cyrillic_lemmatizer="none"
+    )
+    assert tokenizer.backend.metadata()["cyrillic"] == "none"
+    tokens = tokenizer.tokenize(_message("роботодавці забрали паспорти"), TEXT)
+    assert [t.lemma for t in tokens] == ["роботодавці", "забрали", "паспорти"]
+    with pytest.raises(ValueError, match="cyrillic_lemmatizer must be one of"):
+        resolve_backend("simplemma", "x", "stemmer")

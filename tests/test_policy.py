@@ -100,3 +100,100 @@ def test_button_payload_takes_the_language_from_the_widget_metadata(
     )
     prediction = _policy(tmp_path).predict_action_probabilities(tracker, domain)
     assert prediction.events == [SlotSet("language", "en")]
+
+
+@pytest.mark.parametrize(
+    ("detection", "current", "expected"),
+    [
+        ({"detected": "uk"}, "pl", "uk"),
+        ({"detected": "ru"}, "uk", "ru"),
+        ({"detected": None, "metadata": "uk"}, "pl", "uk"),
+        ({"detected": "other", "metadata": "ru"}, "pl", "ru"),
+    ],
+)
+def test_choose_language_knows_ukrainian_and_russian(
+    detection: dict, current: str, expected: str
+) -> None:
+    assert choose_language(detection, current) == expected
+
+
+def _user(
+    text: str, intent: str, detection: dict, entities: list | None = None
+) -> UserUttered:
+    parse = {
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        LANGUAGE_KEY: detection,
+    }
+    return UserUttered(
+        text, parse_data=parse, intent=parse["intent"], entities=entities
+    )
+
+
+def _predict(tmp_path: Path, domain: Domain, *events):  # type: ignore[no-untyped-def]
+    tracker = DialogueStateTracker.from_events(
+        "t", [ActionExecuted("action_listen"), *events], slots=domain.slots
+    )
+    prediction = _policy(tmp_path).predict_action_probabilities(tracker, domain)
+    best = max(
+        range(len(prediction.probabilities)), key=prediction.probabilities.__getitem__
+    )
+    chosen = domain.action_names_or_texts[best] if prediction.max_confidence else None
+    return chosen, prediction.events
+
+
+UNCLEAR = {"detected": None, "unclear": True, "reason": "ambiguous (0.58)"}
+
+
+def test_asks_for_the_language_when_unclear_and_unknown(
+    tmp_path: Path, domain: Domain
+) -> None:
+    chosen, _ = _predict(
+        tmp_path, domain, _user("PESEL UKR info", "ask_ukraine_help", UNCLEAR)
+    )
+    assert chosen == "utter_ask_language"
+
+
+def test_listens_after_asking(tmp_path: Path, domain: Domain) -> None:
+    chosen, _ = _predict(
+        tmp_path,
+        domain,
+        _user("PESEL UKR info", "ask_ukraine_help", UNCLEAR),
+        ActionExecuted("utter_ask_language"),
+    )
+    assert chosen == "action_listen"
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        # the widget said which language its page is in
+        [_user("PESEL UKR info", "ask_ukraine_help", {**UNCLEAR, "metadata": "uk"})],
+        # safety messages are answered at once, never delayed by a question
+        [_user("PESEL UKR help now", "immediate_danger", UNCLEAR)],
+        # an earlier message already told the language
+        [
+            _user("добрий день", "greet", {"detected": "uk"}),
+            ActionExecuted("utter_greet"),
+            ActionExecuted("action_listen"),
+            _user("PESEL UKR info", "ask_ukraine_help", UNCLEAR),
+        ],
+    ],
+)
+def test_does_not_ask_when_the_language_is_known_or_it_is_urgent(
+    tmp_path: Path, domain: Domain, events: list
+) -> None:
+    chosen, _ = _predict(tmp_path, domain, *events)
+    assert chosen is None
+
+
+def test_language_button_sets_the_slot(tmp_path: Path, domain: Domain) -> None:
+    button = _user(
+        '/switch_language{"language": "ru"}',
+        "switch_language",
+        {},
+        entities=[{"entity": "language", "value": "ru"}],
+    )
+    chosen, events = _predict(tmp_path, domain, SlotSet("language", "pl"), button)
+    assert events == [SlotSet("language", "ru")]
+    assert chosen is None

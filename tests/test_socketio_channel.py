@@ -42,6 +42,8 @@ def test_session_ids_are_kept_only_when_well_formed(data: Any, kept: bool) -> No
     [
         ({"language": "en"}, {"language": "en"}),
         ({"language": "pl", "evil": "x"}, {"language": "pl"}),
+        ({"language": "uk"}, {"language": "uk"}),
+        ({"language": "ru"}, {"language": "ru"}),
         ({"language": "de"}, {}),
         ("{'language': 'en'}", {}),
         (None, {}),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -15,6 +17,20 @@ from scripts import widget_server
 from tests.conftest import ROOT, fact_phone_status, load_yaml
 
 KEYLINES = ROOT / "widget" / "src" / "keylines.json"
+STRINGS = ROOT / "widget" / "src" / "strings.json"
+LANGUAGES = ("pl", "en", "uk", "ru")
+NATIVE_NAMES = {"pl": "Polski", "en": "English", "uk": "Українська", "ru": "Русский"}
+# every page the server serves: path -> <html lang>
+PAGES = {
+    "/": "pl",
+    "/en/": "en",
+    "/uk/": "uk",
+    "/ru/": "ru",
+    "/privacy/": "pl",
+    "/uk/privacy/": "uk",
+    "/ru/privacy/": "ru",
+}
+CHAT_PAGES = {path: lang for path, lang in PAGES.items() if "privacy" not in path}
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +54,47 @@ def fetch(
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
-@pytest.mark.parametrize(
-    ("path", "lang"), [("/", "pl"), ("/en/", "en"), ("/privacy/", "pl")]
-)
+class Links(HTMLParser):
+    """The page's <html lang>, the language switcher's links and the widget's script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.html_lang: str | None = None
+        self.nav: list[dict[str, str | None]] = []
+        self.script: dict[str, str | None] = {}
+        self._in_nav = False
+        self._link: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "html":
+            self.html_lang = found.get("lang")
+        elif tag == "nav":
+            self._in_nav = True
+        elif tag == "a" and self._in_nav:
+            self._link = {**found, "text": ""}
+            self.nav.append(self._link)
+        elif tag == "script" and "data-language" in found:
+            self.script = found
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self._in_nav = False
+        elif tag == "a":
+            self._link = None
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link["text"] = (self._link["text"] or "") + data.strip()
+
+
+def parse(body: str) -> Links:
+    parser = Links()
+    parser.feed(body)
+    return parser
+
+
+@pytest.mark.parametrize(("path", "lang"), PAGES.items())
 def test_pages_are_served_with_strict_headers(
     server: int, path: str, lang: str
 ) -> None:
@@ -55,6 +109,65 @@ def test_pages_are_served_with_strict_headers(
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["cache-control"] == "no-store"
     assert "set-cookie" not in headers
+
+
+@pytest.mark.parametrize(("path", "lang"), PAGES.items())
+def test_every_page_has_the_four_language_switcher(
+    server: int, path: str, lang: str
+) -> None:
+    """Four links, each named in its own language, with hreflang and lang, to pages
+    in that language; the page's own language is marked as the current one."""
+    _, _, body = fetch(server, path)
+    page = parse(body)
+    assert page.html_lang == lang
+    assert [link["text"] for link in page.nav] == list(NATIVE_NAMES.values())
+    current = [link for link in page.nav if link.get("aria-current") == "page"]
+    assert [link["hreflang"] for link in current] == [lang]
+    for code, link in zip(LANGUAGES, page.nav, strict=True):
+        assert link["hreflang"] == code and link["lang"] == code
+        target = str(link["href"]).split("#")[0]
+        status, _, linked = fetch(server, target)
+        assert status == 200, f"{path}: switcher link {target} is broken"
+        if code != "en" or "privacy" not in path:  # English privacy is /privacy/#en
+            assert parse(linked).html_lang == code
+        assert ("privacy" in target) == ("privacy" in path)
+
+
+@pytest.mark.parametrize(("path", "lang"), CHAT_PAGES.items())
+def test_chat_pages_start_the_widget_in_their_language(
+    server: int, path: str, lang: str
+) -> None:
+    _, _, body = fetch(server, path)
+    script = parse(body).script
+    assert script["data-language"] == lang
+    privacy = str(script["data-privacy-url"])
+    status, _, notice = fetch(server, privacy.split("#")[0])
+    assert status == 200
+    if lang in ("uk", "ru"):
+        assert privacy == f"/{lang}/privacy/" and parse(notice).html_lang == lang
+    assert f'href="{privacy}"' in body  # the page links its privacy notice too
+
+
+def test_ui_strings_exist_in_every_language() -> None:
+    """Every UI string in pl, en, uk, ru; numbers as in Polish; polite Ви / Вы."""
+    strings = json.loads(STRINGS.read_text("utf-8"))
+    assert set(strings) - {"_comment"} == set(LANGUAGES)
+    keys = set(strings["pl"])
+    for lang in LANGUAGES:
+        assert set(strings[lang]) == keys, f"{lang}: keys differ from pl"
+        for key, text in strings[lang].items():
+            assert text.strip(), f"{lang}.{key} is empty"
+            digits = re.findall(r"\d+", text)
+            assert digits == re.findall(r"\d+", strings["pl"][key]), f"{lang}.{key}"
+    cyrillic = re.compile("[а-яіїєґё]", re.IGNORECASE)
+    for lang in ("uk", "ru"):
+        for key in ("quickExit", "send", "placeholder", "privacy", "offlineTitle"):
+            assert cyrillic.search(strings[lang][key]), f"{lang}.{key} untranslated"
+        # the polite pronoun is capitalised: no lower-case ви/вы/вам/ваш… as a word
+        for key, text in strings[lang].items():
+            assert not re.search(r"\b(ви|вас|вам|ваш\w*|вы|вами)\b", text), key
+    assert "і" in strings["uk"]["privacy"] and "ы" not in strings["uk"]["privacy"]
+    assert "ы" in strings["ru"]["privacy"] and "і" not in strings["ru"]["privacy"]
 
 
 def test_page_points_the_widget_at_the_bot_on_the_same_host(
@@ -97,6 +210,10 @@ def test_a_hostile_host_header_cannot_inject_markup(
         ("POST", "/", 405),
         ("DELETE", "/", 405),
         ("GET", "/en", 301),
+        ("GET", "/uk", 301),
+        ("GET", "/ru/privacy", 301),
+        ("GET", "/de/", 404),
+        ("GET", "/uk/privacy/x", 404),
         ("GET", "/healthz", 200),
         ("HEAD", "/", 200),
     ],
@@ -129,4 +246,9 @@ def test_offline_key_lines_are_verified_numbers(facts: dict[str, Any]) -> None:
         phone = phones[line["number"]]
         assert phone["status"] == "verified" and phone["display"] == line["display"]
         assert confirmed.get(line["number"]), f"{line['number']} not confirmed in facts"
-        assert line["label"]["pl"] and line["label"]["en"]
+        assert set(line["label"]) == set(LANGUAGES)
+        assert all(text.strip() for text in line["label"].values())
+        # translations change words only: the same numbers, hours and days as English
+        for lang in LANGUAGES:
+            digits = re.findall(r"\d+", line["label"][lang])
+            assert digits == re.findall(r"\d+", line["label"]["en"]), (line, lang)

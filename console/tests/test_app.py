@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -222,6 +223,103 @@ def test_filters(operator: Client, query: str, present: str, absent: str) -> Non
     assert present in page.text and absent not in page.text
 
 
+def _insert_conversation(
+    db_url: str, sender: str, text: str, detected: str, slot: str | None
+) -> None:
+    """A user turn as Rasa's tracker store writes it: the user event with the language
+    detector's result, then (when the policy set it) the `language` slot event."""
+    at = time.time()
+    user = {
+        "event": "user",
+        "timestamp": at,
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": "greet", "confidence": 0.97},
+            "entities": [],
+            "language_detection": {"detected": detected, "reason": "lingua"},
+        },
+    }
+    rows = [("user", "greet", None, user)]
+    if slot:
+        event = {"event": "slot", "timestamp": at, "name": "language", "value": slot}
+        rows.append(("slot", None, "language", event))
+    with sa.create_engine(db_url).begin() as connection:
+        for type_name, intent, action, data in rows:
+            connection.execute(
+                sa.text(
+                    "insert into events"
+                    " (sender_id, type_name, timestamp, intent_name, action_name, data)"
+                    " values (:s, :type, :t, :intent, :action, :d)"
+                ),
+                {
+                    "s": sender,
+                    "type": type_name,
+                    "t": at,
+                    "intent": intent,
+                    "action": action,
+                    "d": json.dumps(data, ensure_ascii=False),
+                },
+            )
+
+
+def _chart_counts(svg_page: str, title: str) -> dict[str, int]:
+    """Label -> value of one of the dashboard's bar charts."""
+    chart = svg_page[svg_page.index(f">{title}</title>") :]
+    chart = chart[: chart.index("</svg>")]
+    return {
+        label: int(value)
+        for label, value in re.findall(
+            r">([^<>]+)</text><rect [^>]*/><text [^>]*>(\d+)</text>", chart
+        )
+    }
+
+
+def test_ukrainian_and_russian_conversations_are_filtered_and_counted(
+    operator: Client, db_url: str
+) -> None:
+    """Four languages in the filter, the list and the dashboard, never folded into ?."""
+    client, csrf = operator
+    before = _chart_counts(client.get("/dashboard").text, "Conversations per language")
+    assert {"uk", "ru"} <= set(before)  # both bars, even when empty
+    # the policy set the slot to uk; for ru only the detector's result is there
+    _insert_conversation(
+        db_url, "live-uk", "Добрий день, де вчити польську?", "uk", "uk"
+    )
+    _insert_conversation(
+        db_url, "live-ru", "Здравствуйте, где учить польский?", "ru", None
+    )
+    page = client.get("/conversations")
+    for code in ("pl", "en", "uk", "ru"):
+        assert f'<option value="{code}" ' in page.text
+    row = page.text[page.text.index("live-uk") :]
+    assert "<td>uk</td>" in row[: row.index("</tr>")]
+    uk = client.get("/conversations?language=uk").text
+    assert "live-uk" in uk and "live-ru" not in uk and "fixture-en-contact" not in uk
+    assert '<option value="uk" selected>' in uk
+    ru = client.get("/conversations?language=ru").text
+    assert "live-ru" in ru and "live-uk" not in ru
+    for other in ("pl", "en"):
+        listed = client.get(f"/conversations?language={other}").text
+        assert "live-uk" not in listed and "live-ru" not in listed
+    assert "Language: uk." in client.get("/conversations/live-uk").text
+    after = _chart_counts(client.get("/dashboard").text, "Conversations per language")
+    assert after["uk"] == before["uk"] + 1 and after["ru"] == before["ru"] + 1
+    assert after["?"] == before["?"]  # neither was counted as unknown
+    assert list(after) == ["pl", "en", "uk", "ru", "?"]
+    # a correction in a Ukrainian conversation is exported with the Ukrainian examples
+    event = _user_event_id(db_url, "live-uk", "Добрий день")
+    client.post(
+        "/conversations/live-uk/correct",
+        data={"csrf_token": csrf, "event_id": event, "intent": "ask_info_line"},
+    )
+    exported = yaml.safe_load(client.get("/corrections/export?language=uk").text)
+    examples = {block["intent"]: block["examples"] for block in exported["nlu"]}
+    assert "Добрий день, де вчити польську?" in examples["ask_info_line"]
+    polish = client.get("/corrections/export?language=pl").text
+    assert "Добрий день" not in polish
+
+
 def test_date_range_and_a_bad_date(operator: Client) -> None:
     client, _ = operator
     today = time.strftime("%Y-%m-%d")
@@ -439,6 +537,9 @@ def test_correct_an_intent_and_export_it_as_rasa_nlu_yaml(
     assert "gdzie mogę się nauczyć polskiego w Krakowie" in examples["ask_info_line"]
     english = yaml.safe_load(client.get("/corrections/export?language=en").text)
     assert all(block["intent"] != "ask_info_line" for block in english["nlu"])
+    for lang in ("uk", "ru"):  # nothing corrected yet, but a valid (empty) file
+        other = client.get(f"/corrections/export?language={lang}")
+        assert other.status_code == 200 and yaml.safe_load(other.text)["nlu"] == []
     assert client.get("/corrections/export?language=de").status_code == 400
 
 

@@ -7,7 +7,7 @@
 // so it ends with the tab. Quick exit (button, or Esc twice) wipes it and replaces the
 // page with a neutral site.
 import { io } from "socket.io-client";
-import { pick } from "./i18n.js";
+import { LANGUAGE_NAMES, LANGUAGES, pick, supported } from "./i18n.js";
 import KEYLINES from "./keylines.json";
 import { renderMarkdown } from "./markdown.js";
 
@@ -21,12 +21,11 @@ function readConfig() {
   const script =
     document.currentScript || document.querySelector("script[data-socket-url]");
   const data = (script && script.dataset) || {};
-  const lang = (data.language || document.documentElement.lang || "pl").slice(0, 2);
   return {
     socketUrl:
       data.socketUrl || `${location.protocol}//${location.hostname}:5005`,
     socketPath: data.socketPath || "/socket.io/",
-    language: lang === "en" ? "en" : "pl",
+    language: supported(data.language || document.documentElement.lang),
     exitUrl: data.exitUrl || "https://www.google.com/",
     privacyUrl: data.privacyUrl || "/privacy/",
     startOpen: data.open === "true",
@@ -71,6 +70,7 @@ class ChatWidget {
       pending: [],
       open: config.startOpen,
     };
+    if (saved) this.state.language = supported(saved.language); // only a language we know
     this.started = Boolean(saved);
     this.socket = null;
     this.confirmed = false;
@@ -113,12 +113,19 @@ class ChatWidget {
       onclick: () => this.openPanel(true),
     });
     this.heading = el("h2", { class: "iomc-title", id: "iomc-title" });
-    this.langButton = el("button", {
-      type: "button",
-      class: "iomc-lang",
-      id: "iomc-lang",
-      onclick: () => this.toggleLanguage(),
-    });
+    // The chat's language: a native select, each option named in its own language.
+    this.langLabel = el("label", { for: "iomc-lang", class: "iomc-sr-only" });
+    this.langSelect = el(
+      "select",
+      {
+        class: "iomc-lang",
+        id: "iomc-lang",
+        onchange: (event) => this.setLanguage(event.target.value),
+      },
+      LANGUAGES.map((code) =>
+        el("option", { value: code, lang: code, text: LANGUAGE_NAMES[code] }),
+      ),
+    );
     this.closeButton = el("button", {
       type: "button",
       class: "iomc-close",
@@ -183,7 +190,8 @@ class ChatWidget {
       [
         el("header", { class: "iomc-header" }, [
           this.heading,
-          this.langButton,
+          this.langLabel,
+          this.langSelect,
           this.closeButton,
         ]),
         this.notice,
@@ -210,9 +218,8 @@ class ChatWidget {
     this.exitButton.setAttribute("aria-label", t.quickExitHint);
     this.launcher.textContent = t.open;
     this.heading.textContent = t.title;
-    this.langButton.textContent = t.languageToggle;
-    this.langButton.setAttribute("aria-label", t.languageToggleLabel);
-    this.langButton.setAttribute("lang", this.state.language === "pl" ? "en" : "pl");
+    this.langLabel.textContent = t.languageLabel;
+    this.langSelect.value = this.state.language;
     this.closeButton.textContent = "×";
     this.closeButton.setAttribute("aria-label", t.close);
     this.log.setAttribute("aria-label", t.log);
@@ -325,11 +332,11 @@ class ChatWidget {
     this.launcher.focus();
   }
 
-  toggleLanguage() {
-    this.state.language = this.state.language === "pl" ? "en" : "pl";
+  setLanguage(code) {
+    if (!LANGUAGES.includes(code) || code === this.state.language) return;
+    this.state.language = code;
     this.save();
     this.renderAll();
-    this.langButton.focus();
   }
 
   // ---- connection

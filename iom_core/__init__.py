@@ -1,0 +1,1 @@
+"""The assistant's core: pure Python that imports neither Rasa nor a web framework."""

@@ -1,0 +1,172 @@
+"""The safety net: danger, crisis and trafficking cues in every language win over the
+classifier's doubt, and leave other intents alone."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from iom_core.safety import CRISIS, DANGER, TRAFFICKING, safety_cue
+from iom_nlu.components import SAFETY_NET_KEY, SafetyNet
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("pomocy zamknęli mnie w pokoju", DANGER),
+        ("they locked me in the basement", DANGER),
+        ("мене зачинили в кімнаті", DANGER),
+        ("меня заперли и бьют", DANGER),
+        ("chcę się zabić", CRISIS),
+        ("I want to kill myself", CRISIS),
+        ("не хочу більше жити", CRISIS),
+        ("хочу покончить с собой", CRISIS),
+        ("is there a hotline for trafficking victims?", TRAFFICKING),
+        ("telefon zaufania dla ofiar handlu ludźmi", TRAFFICKING),
+        ("szef zabrał mi paszport", TRAFFICKING),
+        ("роботодавець забрав мій паспорт", TRAFFICKING),
+        ("гаряча лінія для жертв торгівлі людьми", TRAFFICKING),
+        ("заставляют отрабатывать долг", TRAFFICKING),
+        ("ZABRALI MI PASZPORT!!!", TRAFFICKING),
+    ],
+)
+def test_cues_in_every_language(text: str, intent: str) -> None:
+    assert safety_cue(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jak przedłużyć paszport",
+        "how do I renew my passport",
+        "де зробити паспорт",
+        "где получить загранпаспорт",
+        "I lost my documents",
+        "szukam pracy w Krakowie",
+        "дякую, до побачення",
+    ],
+)
+def test_no_cue_in_ordinary_questions(text: str) -> None:
+    assert safety_cue(text) is None
+
+
+def _net() -> SafetyNet:
+    return SafetyNet.create(
+        {}, LocalModelStorage("."), Resource("net"), ExecutionContext(GraphSchema({}))
+    )
+
+
+def _message(text: str, intent: str, confidence: float) -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": confidence})
+    message.set(
+        INTENT_RANKING_KEY,
+        [
+            {"name": intent, "confidence": confidence},
+            {"name": "greet", "confidence": 0.1},
+        ],
+    )
+    return message
+
+
+def test_net_overrides_an_unsure_or_unrelated_intent() -> None:
+    message = _message(
+        "is there a hotline for trafficking victims?", "ask_info_line", 0.41
+    )
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": TRAFFICKING, "confidence": 1.0}
+    assert out.get(INTENT_RANKING_KEY)[0]["name"] == TRAFFICKING
+    assert out.get(SAFETY_NET_KEY) == {"from": "ask_info_line", "to": TRAFFICKING}
+
+
+@pytest.mark.parametrize("kept", ["immediate_danger", "request_human", "contact_iom"])
+def test_net_keeps_safety_handoff_and_contact_intents(kept: str) -> None:
+    message = _message("szef zabrał mi paszport", kept, 0.9)
+    (out,) = _net().process([message])
+    assert out.get(INTENT)["name"] == kept
+    assert out.get(SAFETY_NET_KEY) is None
+
+
+def test_net_leaves_messages_without_cues() -> None:
+    message = _message("jak przedłużyć paszport", "ask_residence", 0.5)
+    (out,) = _net().process([message])
+    assert out.get(INTENT)["name"] == "ask_residence"
+
+
+def test_trafficking_hotline_asked_as_a_trust_line_gets_the_trafficking_answer() -> None:
+    """The crisis answer has no trafficking lines: a trafficking cue replaces it."""
+    message = _message(
+        "телефон довіри для постраждалих від торгівлі людьми", "emotional_crisis", 0.99
+    )
+    (out,) = _net().process([message])
+    assert out.get(INTENT)["name"] == TRAFFICKING
+
+
+def test_a_kept_safety_intent_becomes_certain_and_unambiguous() -> None:
+    """A low-confidence safety intent must not end in the clarification menu."""
+    message = _message("мене зачинили в кімнаті", "immediate_danger", 0.3)
+    message.set(
+        INTENT_RANKING_KEY,
+        [
+            {"name": "immediate_danger", "confidence": 0.3},
+            {"name": "greet", "confidence": 0.29},
+        ],
+    )
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": DANGER, "confidence": 1.0}
+    ranking = out.get(INTENT_RANKING_KEY)
+    assert ranking[0]["confidence"] - ranking[1]["confidence"] > 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("муж с ножом и орет", DANGER),
+        ("за мною їде машина від самої роботи", DANGER),
+        ("I'm afraid for my life", DANGER),
+        ("nie wiem gdzie jestem, zabrali telefony", DANGER),
+        ("назбирала таблеток", CRISIS),
+        ("I saved all my pills", CRISIS),
+        ("chcę coś sobie zrobić", CRISIS),
+    ],
+)
+def test_general_danger_and_crisis_phrases(text: str, intent: str) -> None:
+    assert safety_cue(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "надо что-то сделать с документами",
+        "треба щось зробити з документами",
+        "where is the office, I don't know where to go",
+        "I take pills for my back, where is a doctor",
+    ],
+)
+def test_general_phrases_do_not_fire_on_ordinary_messages(text: str) -> None:
+    assert safety_cue(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("net smysla zhit", CRISIS),
+        ("ne khochu zhyty", CRISIS),
+        ("spasite nas zaperli", DANGER),
+        ("zabrali pasport i zastavlyayut otrabotat dolg", TRAFFICKING),
+        ("shef zabrav pasport i kazhe vidpratsiuvaty borh", TRAFFICKING),
+    ],
+)
+def test_transliterated_ukrainian_and_russian_cues(text: str, intent: str) -> None:
+    assert safety_cue(text) == intent
+
+
+def test_contact_lookup_about_trafficking_gets_the_trafficking_topic() -> None:
+    message = _message("is the trafficking hotline open now?", "contact_iom", 0.7)
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": "contact_iom", "confidence": 1.0}
+    assert [e["value"] for e in out.get("entities")] == ["trafficking"]
