@@ -44,6 +44,9 @@ BUNDLE = ROOT / "widget" / "dist" / "iom-chat.js"
 CONSOLE_PYTHON = ROOT / ".venv-console" / "bin" / "python"
 PROGRAMS = ["actions", "console", "rasa", "retention", "widget"]
 TIMINGS: dict[str, float] = {}  # printed at the end (pytest -s), for the report
+# sent while Rasa is frozen, then Rasa is killed: answered after the restart
+IN_FLIGHT = "co to jest IOM?"
+IN_FLIGHT_ANSWER = "agencja ONZ do spraw migracji"
 
 
 @dataclass
@@ -273,6 +276,15 @@ def test_rasa_killed_the_widget_shows_the_key_lines_then_reconnects_and_answers(
             page.keyboard.press("Enter")
             page.locator(".iomc-bot", has_text="Dzień dobry").first.wait_for()
 
+            # A message in flight when Rasa dies: Rasa is frozen (SIGSTOP) so that it
+            # receives the message but cannot answer, then killed. The widget must
+            # send it again after reconnecting, not drop it.
+            os.kill(info(product.state, "rasa")["pid"], signal.SIGSTOP)
+            page.fill("#iomc-input", IN_FLIGHT)
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "() => JSON.parse(sessionStorage.getItem('iomChat')).awaiting.length"
+            )
             old = kill(product.state, "rasa")
             killed = time.monotonic()
             page.wait_for_function("() => !window.IOMChat.connected()", timeout=15_000)
@@ -298,6 +310,7 @@ def test_rasa_killed_the_widget_shows_the_key_lines_then_reconnects_and_answers(
             page.locator(
                 ".iomc-bot", has_text="Infolinia Migrant Info (IOM)"
             ).first.wait_for()
+            page.locator(".iomc-bot", has_text=IN_FLIGHT_ANSWER).first.wait_for()
             TIMINGS["rasa: the waiting message answered"] = time.monotonic() - killed
             assert page.locator(".iomc-pending").count() == 0
             assert offline.is_hidden()

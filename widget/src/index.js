@@ -68,9 +68,11 @@ class ChatWidget {
       language: config.language,
       messages: [],
       pending: [],
+      awaiting: [],
       open: config.startOpen,
     };
     if (saved) this.state.language = supported(saved.language); // only a language we know
+    if (!Array.isArray(this.state.awaiting)) this.state.awaiting = [];
     this.started = Boolean(saved);
     this.socket = null;
     this.confirmed = false;
@@ -371,10 +373,28 @@ class ChatWidget {
     });
     socket.on("disconnect", () => {
       this.confirmed = false;
+      this.requeueUnanswered();
       this.setStatus(this.t.reconnecting);
       clearTimeout(this.offlineTimer);
       this.offlineTimer = setTimeout(() => this.showOffline(true), OFFLINE_AFTER_MS);
     });
+  }
+
+  // Messages sent but not answered when the connection drops (Rasa died while
+  // handling them) go back to the pending queue and are sent again on reconnect:
+  // at worst a message is answered twice, never silently lost.
+  requeueUnanswered() {
+    const awaiting = this.state.awaiting.splice(0);
+    if (!awaiting.length) return;
+    for (const index of awaiting) {
+      const message = this.state.messages[index];
+      if (!message) continue;
+      message.pending = true;
+      const node = this.log.children[index];
+      if (node) node.classList.add("iomc-pending");
+    }
+    this.state.pending.unshift(...awaiting.filter((i) => this.state.messages[i]));
+    this.save();
   }
 
   showOffline(show) {
@@ -393,6 +413,7 @@ class ChatWidget {
       .map((b) => ({ title: b.title, payload: b.payload }));
     const text = typeof data.text === "string" ? data.text : "";
     if (!text && !buttons.length) return;
+    this.state.awaiting = []; // the bot answers: what was sent reached it
     this.hideTyping();
     this.addMessage({ from: "bot", text, buttons });
   }
@@ -444,6 +465,7 @@ class ChatWidget {
         metadata: { language: this.state.language },
       });
       message.pending = false;
+      this.state.awaiting.push(index);
     }
     this.save();
     for (const node of this.log.querySelectorAll(".iomc-pending")) {
