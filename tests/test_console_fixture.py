@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_yaml
 from tests.live import LiveBot
 
 FIXTURE = ROOT / "var" / "fixtures" / "console_tracker.db"
@@ -26,7 +26,7 @@ CONVERSATIONS: dict[str, list[str]] = {
     "fixture-en-danger": ["help they locked me in a room and threaten me", "thanks"],
     "fixture-pl-handoff": ["chcę rozmawiać z człowiekiem"],
     "fixture-en-contact": ["hello", "what is the phone number of IOM?"],
-    "fixture-fallback": ["asdf qwer zxcv"],
+    "fixture-fallback": ["asdf qwer zxcv"],  # then FALLBACK_CANDIDATES, see below
     "fixture-xss": ["<script>alert(1)</script> <img src=x onerror=alert(2)>"],
     "fixture-sql": ["'; DROP TABLE events; --"],
     "fixture-pl-polish-course": ["gdzie mogę się nauczyć polskiego w Krakowie"],
@@ -37,11 +37,31 @@ CONVERSATIONS: dict[str, list[str]] = {
 }
 
 
+# What a model is unsure about changes with every training run: the fallback
+# conversation goes on with these until one of them gets the clarification.
+FALLBACK_CANDIDATES = ["bla bla bla", "kjhg lkjh", "qwrty zxcvb plmokn", "zzzz hmm"]
+
+
+def record_a_fallback(live_bot: LiveBot, sender: str, first_answer: str) -> None:
+    clarify = {
+        v["text"] for v in load_yaml(ROOT / "domain.yml")["responses"]["utter_clarify"]
+    }
+    answer = first_answer
+    for candidate in FALLBACK_CANDIDATES:
+        if answer in clarify:
+            return
+        answer = "\n".join(live_bot.say(sender, candidate))
+    assert answer in clarify, "no candidate message got the clarification"
+
+
 def test_record_real_conversations_for_the_console(live_bot: LiveBot) -> None:
     answers = {}
     for sender, messages in CONVERSATIONS.items():
         for message in messages:
             answers[(sender, message)] = "\n".join(live_bot.say(sender, message))
+    record_a_fallback(
+        live_bot, "fixture-fallback", answers[("fixture-fallback", "asdf qwer zxcv")]
+    )
     assert (
         "112" in answers[("fixture-en-danger", CONVERSATIONS["fixture-en-danger"][0])]
     )
