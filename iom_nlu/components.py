@@ -229,16 +229,8 @@ class LemmaTokenizer(WhitespaceTokenizer):
         return self._apply_token_pattern(tokens) if tokens else tokens
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class OtherLanguageRouter(GraphComponent):
-    """Sets the intent to ``other_language`` for messages in other languages.
-
-    Placed after the intent classifier: a message the detector found to be in a
-    language the assistant does not speak (Belarusian, Georgian, Spanish, …) gets
-    the four-language notice, whatever the classifier guessed.
-    """
+class IntentOverride(GraphComponent):
+    """A stateless component after the classifier that may override its intent."""
 
     @classmethod
     def create(
@@ -247,9 +239,21 @@ class OtherLanguageRouter(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> OtherLanguageRouter:
+    ) -> IntentOverride:
         """Creates the component (no state)."""
         return cls()
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class OtherLanguageRouter(IntentOverride):
+    """Sets the intent to ``other_language`` for messages in other languages.
+
+    Placed after the intent classifier: a message the detector found to be in a
+    language the assistant does not speak (Belarusian, Georgian, Spanish, …) gets
+    the four-language notice, whatever the classifier guessed.
+    """
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of messages detected as another language."""
@@ -297,7 +301,7 @@ def override(message: Message, intent: str) -> None:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class SafetyNet(GraphComponent):
+class SafetyNet(IntentOverride):
     """Routes a message with a danger, crisis or trafficking cue to that answer.
 
     Placed after the intent classifier and the other-language router, before the
@@ -308,17 +312,6 @@ class SafetyNet(GraphComponent):
     contact requests are left as they are. The parse data records the override
     under ``safety_net`` for the console.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyNet:
-        """Creates the component (no state)."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of messages with a safety cue."""
