@@ -19,5 +19,5 @@ for backend in pymorphy3 simplemma none; do
     echo "$backend: trained in $(( $(date +%s) - start )) s"
     .venv/bin/python bench/nlu_heldout.py --model "$out/nlu-$backend.tar.gz" \
         --out "bench/results/nlu_heldout_cyrillic_$backend.md" 2>/dev/null \
-        | grep -E "^\| v1 (uk|ru)"
+        | grep -E "^\| v[12] (uk|ru) \| [0-9]{3}"
 done
