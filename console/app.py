@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from actions.contacts import DirectoryError
 from console import auth, charts, db, directory, masking, tracker
 from console.auth import User
+from iom_core.language import SUPPORTED
 from scripts import retention
 
 logger = logging.getLogger("console")
@@ -310,7 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 conditions.append(
                     c.last_at >= start if op == "from" else c.last_at < start + 86400
                 )
-        if language in ("pl", "en", "uk", "ru"):
+        if language in SUPPORTED:
             conditions.append(c.language == language)
         if intent:
             conditions.append(
@@ -633,8 +634,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/corrections/export")
     def export(user: Operator, language: str = "pl") -> Response:
-        if language not in ("pl", "en", "uk", "ru"):
-            raise HTTPException(400, "language must be pl, en, uk or ru")
+        if language not in SUPPORTED:
+            raise HTTPException(400, f"language must be one of {', '.join(SUPPORTED)}")
         with engine.connect() as connection:
             rows = connection.execute(
                 sa.select(db.corrections)
@@ -808,7 +809,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             per_day[
                 (datetime.now(WARSAW) - timedelta(days=offset)).strftime("%m-%d")
             ] = 0
-        per_language = {"pl": 0, "en": 0, "uk": 0, "ru": 0, "?": 0}
+        per_language = dict.fromkeys([*SUPPORTED, "?"], 0)
         for row in recent:
             key = datetime.fromtimestamp(row.last_at, WARSAW).strftime("%m-%d")
             if key in per_day:

@@ -27,20 +27,12 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from iom_core.language import SUPPORTED
+from iom_core.safety import SAFETY_INTENTS  # never delayed by a language question
 from iom_nlu.components import language_of
 
 LANGUAGE_SLOT = "language"
 ASK_LANGUAGE = "utter_ask_language"
 SWITCH_INTENT = "switch_language"
-# Never delay these with a language question: they are answered at once.
-SAFETY_INTENTS = frozenset(
-    {
-        "immediate_danger",
-        "report_trafficking",
-        "emotional_crisis",
-        "ask_trafficking_signs",
-    }
-)
 
 
 def chosen_by_button(message: UserUttered) -> str | None:
