@@ -16,12 +16,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.contacts import Contact, DirectoryError
-from actions.directory_store import shared_store
-from actions.handoff import STAFF_HOURS, record_handoff
-from actions.lookup import find_contacts, topic_for
-from actions.opening_hours import format_local, open_state
-from iom_core.language import DEFAULT_LANGUAGE, SUPPORTED, canonical_city
+from iom.core.contacts import Contact, DirectoryError
+from iom.core.directory_store import shared_store
+from iom.core.handoff import STAFF_HOURS, record_handoff
+from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED, canonical_city
+from iom.core.lookup import find_contacts, topic_for
+from iom.core.opening_hours import format_local, open_state
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

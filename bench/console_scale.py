@@ -30,13 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
+from iom.console import auth, tracker
+from iom.console.app import Settings, create_app
+from iom.core import db
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from console import auth, db, tracker  # noqa: E402
-from console.app import Settings, create_app  # noqa: E402
 
 FIXTURE = ROOT / "var" / "fixtures" / "console_tracker.db"
 WORDS = [

@@ -17,7 +17,7 @@ for backend in pymorphy3 simplemma none; do
     .venv/bin/rasa train nlu --config "$out/config_$backend.yml" --nlu data/nlu \
         --fixed-model-name "$backend" --out "$out" >/dev/null 2>&1
     echo "$backend: trained in $(( $(date +%s) - start )) s"
-    .venv/bin/python bench/nlu_heldout.py --model "$out/nlu-$backend.tar.gz" \
+    .venv/bin/python -m bench.nlu_heldout --model "$out/nlu-$backend.tar.gz" \
         --out "bench/results/nlu_heldout_cyrillic_$backend.md" 2>/dev/null \
         | grep -E "^\| v[12] (uk|ru) \| [0-9]{3}"
 done

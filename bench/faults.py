@@ -22,12 +22,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine, write_report
+from bench.serve import VAR, topology
+from iom.tools.launch import free_port
 
-from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
-from bench.serve import VAR, topology  # noqa: E402
-from tests.live import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TURNS = [
     "dzień dobry",

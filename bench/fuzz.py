@@ -1,11 +1,11 @@
 """Fuzz the NLU parse path and the public REST channel with Hypothesis.
 
     make fuzz                      # 10,000 inputs each, writes bench/results/fuzz.md
-    python bench/fuzz.py --nlu 500 --rest 500 --out -
+    python -m bench.fuzz --nlu 500 --rest 500 --out -
 
 NLU: the trained model in process (`Agent.parse_message`), whose result must name a
 domain intent (or nlu_fallback) with a confidence in [0, 1] and entity spans inside
-the text. REST: the real Rasa server and action server (tests/live.py), with
+the text. REST: the real Rasa server and action server (iom/tools/launch.py), with
 Hypothesis-made bodies: every answer must be a 200 with at least one message, or a
 4xx with a JSON error; never a 5xx, a stack trace, or an empty answer. The strategies
 are shared with tests/test_fuzz.py, which runs a few hundred of each in `make test`.
@@ -28,10 +28,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine
 
-from bench.nlu_heldout import head_commit, machine  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 REAL = [
     "dzień dobry",
@@ -167,7 +166,7 @@ def fuzz_settings(examples: int) -> settings:
 def run_nlu(examples: int) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
-    from tests.conftest import MODEL
+    MODEL = ROOT / "models" / "iom.tar.gz"
 
     agent = Agent.load(str(MODEL))
     intents = set(agent.domain.intents) | {"nlu_fallback"}
@@ -275,7 +274,7 @@ def main() -> int:
     nlu = run_nlu(args.nlu) if args.nlu else {}
     rest: dict[str, Any] = {}
     if args.rest:
-        from tests.live import LiveBot
+        from iom.tools.launch import LiveBot
 
         with tempfile.TemporaryDirectory() as tmp:
             bot = LiveBot(Path(tmp))

@@ -1,8 +1,8 @@
 """Language detection on the labelled data: how often each language is told right.
 
-Usage: python bench/language_detection.py --out bench/results/language_detection.md
+Usage: python -m bench.language_detection --out bench/results/language_detection.md
 Every training and held-out example of data/nlu/<lang>/ and tests/nlu_heldout/ is
-detected by iom_core.detection (no model needed); `switch_language` examples are left
+detected by iom.core.detection (no model needed); `switch_language` examples are left
 out (they name another language on purpose). "undecided" means the conversation keeps
 its language (or, with nothing known yet, the assistant asks).
 """
@@ -15,9 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from nlu_heldout import head_commit, machine, write_report
-
-from iom_core.detection import detect_language
+from bench.nlu_heldout import head_commit, machine, write_report
+from iom.core.detection import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("pl", "en", "uk", "ru", "other")

@@ -9,6 +9,6 @@ out=$(mktemp -d)
 start=$(date +%s)
 .venv/bin/rasa train --config bench/configs/no_lemmas.yml --fixed-model-name no_lemmas --out "$out" >/dev/null 2>&1
 echo "trained the no-lemmas model in $(( $(date +%s) - start )) s"
-.venv/bin/python bench/nlu_heldout.py --model "$out/no_lemmas.tar.gz" \
+.venv/bin/python -m bench.nlu_heldout --model "$out/no_lemmas.tar.gz" \
     --out bench/results/nlu_heldout_no_lemmas.md 2>/dev/null | grep -E "^\| (v1|v2)"
 rm -rf "$out"

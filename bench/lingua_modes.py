@@ -5,7 +5,7 @@
 A memory lever for issue 6: lingua's high-accuracy models for the four languages the
 detector knows take about 100 MiB of the Rasa server. Each mode runs in a fresh
 process: the resident memory its detector adds, and the decisions of
-`iom_nlu.language.detect_language` (lexicons first, lingua for the rest) on every
+`iom.rasa.nlu.language.detect_language` (lexicons first, lingua for the rest) on every
 Polish and English message of the training data and the held-out sets (the
 `other_language` examples left out), against the folder's language.
 """
@@ -19,15 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.nlu_heldout import (  # noqa: E402
+from bench.nlu_heldout import (
     head_commit,
     load_examples,
     machine,
     write_report,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MODES = {"high": "high accuracy (shipped)", "low": "low accuracy mode"}
 
@@ -43,7 +42,7 @@ def measure(mode: str) -> dict[str, object]:
     """One mode, in this process: memory, load time and decisions per language."""
     from lingua import Language, LanguageDetectorBuilder
 
-    import iom_nlu.language as language
+    import iom.rasa.nlu.language as language
 
     before, began = rss_mib(), time.monotonic()
     builder = LanguageDetectorBuilder.from_languages(
@@ -99,7 +98,7 @@ def main() -> int:
     results = {}
     for mode in MODES:
         done = subprocess.run(
-            [sys.executable, __file__, "--mode", mode],
+            [sys.executable, "-m", "bench.lingua_modes", "--mode", mode],
             capture_output=True,
             text=True,
             check=True,

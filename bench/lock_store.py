@@ -11,7 +11,7 @@ Set-ups, same run, one throw-away redis-server:
 - Rasa 3.6's `RedisLockStore`, waiting 1 s between looks as Rasa's agent calls it
   (the baseline);
 - the same store polling every 0.05 s (to separate the poll interval from atomicity);
-- `iom_scale.lock_store.AtomicRedisLockStore` as shipped (transactions, 0.05 s).
+- `iom.rasa.lock_store.AtomicRedisLockStore` as shipped (transactions, 0.05 s).
 Reported: requests that found another request of their conversation inside
 (overlaps: both would process and save the same tracker), lock errors, requests per
 second and the p95 time from asking for the lock until holding it.
@@ -25,7 +25,6 @@ import multiprocessing
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -33,11 +32,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine, write_report
+from iom.tools.launch import free_port
 
-from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
-from tests.live import free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 INSTANCES = 2
 CONVERSATIONS = 20
@@ -96,7 +94,7 @@ def redis_server() -> Iterator[int]:
 def make_store(setup: str, port: int) -> Any:
     from rasa.core.lock_store import RedisLockStore
 
-    from iom_scale.lock_store import AtomicRedisLockStore
+    from iom.rasa.lock_store import AtomicRedisLockStore
 
     if setup == "atomic":
         return AtomicRedisLockStore(port=port, db=1, key_prefix="bench")

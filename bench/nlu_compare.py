@@ -27,16 +27,15 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.nlu_heldout import (  # noqa: E402
+from bench.nlu_heldout import (
     evaluate,
     head_commit,
     load_examples,
     machine,
     write_report,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 WORK = ROOT / "var" / "bench" / "nlu_compare"

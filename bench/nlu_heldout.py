@@ -1,11 +1,11 @@
 """Intent accuracy and macro-F1 per language on the held-out set (tests/nlu_heldout).
 
-Usage: python bench/nlu_heldout.py --model models/iom.tar.gz --out bench/results/x.md
+Usage: python -m bench.nlu_heldout --model models/iom.tar.gz --out bench/results/x.md
 A prediction of `nlu_fallback` counts as wrong (the bot asked to clarify instead of
 answering). Safety recall counts a message of a safety intent (danger, trafficking,
 trafficking signs, crisis) as caught when the prediction is any safety intent, since
 each of them gives 112 and the help lines. The safety-net table counts the messages
-whose intent the safety net (iom_core/safety.py) changed, and how many of those were
+whose intent the safety net (iom/core/safety.py) changed, and how many of those were
 false alarms (a message whose gold intent is not a safety intent).
 """
 
@@ -178,7 +178,7 @@ def main() -> None:
         )
     lines += [
         "",
-        "Safety net (iom_core/safety.py): messages whose intent it changed, and the"
+        "Safety net (iom/core/safety.py): messages whose intent it changed, and the"
         " false alarms among them (gold intent not a safety intent):",
         "",
         "| set, language | changed by the net | false alarms | non-safety messages |",

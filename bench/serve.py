@@ -15,7 +15,7 @@ Runs, all in one go on the same machine:
    load (where the time goes); then 10,000 messages for the memory growth; the
    training time by component (Rasa's log lines) and the model load time alone
    (`Agent.load` in a fresh process, apart from importing Rasa), also with Rasa's
-   own DIET loading instead of iom_nlu/diet.py's (a lever);
+   own DIET loading instead of iom/rasa/nlu/diet.py's (a lever);
 2b. levers: the full bot again with one setting changed (the tracker store on the
    event loop; TensorFlow on one thread), at 10 and 50 users;
 3. the production topology (scripts/topology.sh: PostgreSQL, Redis lock store, nginx,
@@ -50,11 +50,10 @@ from typing import Any
 import aiohttp
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine, write_report
+from iom.tools.launch import free_port, wait_for
 
-from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
-from tests.live import free_port, wait_for  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -253,7 +252,7 @@ from rasa.core.agent import Agent
 imported = time.monotonic()
 if sys.argv[2:] == ["rasa-diet-loading"]:  # the lever: Rasa's own DIET.load
     from rasa.nlu.classifiers.diet_classifier import DIET
-    from iom_nlu.diet import LeanDIETClassifier
+    from iom.rasa.nlu.diet import LeanDIETClassifier
     LeanDIETClassifier.model_class = staticmethod(lambda: DIET)
 Agent.load(sys.argv[1])
 loaded = time.monotonic() - imported
@@ -268,7 +267,7 @@ def model_load(
     """Seconds to import Rasa and to load the model, and the RSS, in a fresh process.
 
     The model load is `Agent.load`, every component's own warm-up included;
-    `variant` "rasa-diet-loading" loads DIET the way Rasa does (iom_nlu/diet.py).
+    `variant` "rasa-diet-loading" loads DIET the way Rasa does (iom/rasa/nlu/diet.py).
     """
     done = subprocess.run(
         [PYTHON, "-c", MODEL_LOAD, str(model), *variant],
@@ -286,10 +285,10 @@ PROFILE_PARTS = [
     ("NLU: the whole pipeline (parse_message)", "parse_message"),
     ("NLU: TensorFlow (DIET)", "tensorflow/"),
     ("NLU: featurizers (scikit-learn, scipy)", "sklearn/"),
-    ("NLU: lemmatizer (simplemma)", "iom_nlu/lemmatizers"),
-    ("NLU: language detection (lexicons, lingua)", "iom_nlu/language"),
+    ("NLU: lemmatizer (simplemma)", "iom/rasa/nlu/lemmatizers"),
+    ("NLU: language detection (lexicons, lingua)", "iom/core/detection"),
     ("dialogue policies (predict next action)", "rasa/core/policies/"),
-    ("tracker store: redaction (presidio, phonenumbers)", "iom_privacy/redaction"),
+    ("tracker store: redaction (presidio, phonenumbers)", "iom/core/redaction"),
     ("tracker store: SQL (SQLAlchemy, sqlite3)", "sqlalchemy/"),
     ("tracker (de)serialisation", "rasa/shared/core/trackers.py"),
     ("custom action call (HTTP client)", "aiohttp/"),
@@ -495,7 +494,7 @@ def consistency(
 
 
 LOCK_STORES = {
-    "shipped": "`iom_scale.lock_store.AtomicRedisLockStore` (shipped)",
+    "shipped": "`iom.rasa.lock_store.AtomicRedisLockStore` (shipped)",
     "rasa": "Rasa 3.6 `RedisLockStore` (baseline)",
 }
 
@@ -776,7 +775,7 @@ def main() -> int:
         f"| of which: model load (`Agent.load`, components' warm-up included)"
         f" | {base_load['load']:.1f} s | {full_load['load']:.1f} s |",
         f"| lever: the same load with Rasa's own DIET loading (one training step"
-        f" first; `iom_nlu/diet.py` explains) | – | {rasa_diet_load['load']:.1f} s"
+        f" first; `iom/rasa/nlu/diet.py` explains) | – | {rasa_diet_load['load']:.1f} s"
         f" ({rasa_diet_load['load'] / full_load['load']:.2f}x the shipped) |",
         f"| RSS of a fresh process right after `Agent.load` | {base_load['rss']:.0f} MiB"
         f" | {full_load['rss']:.0f} MiB (Rasa's DIET loading:"

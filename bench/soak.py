@@ -1,7 +1,7 @@
 """Soak: 30 minutes of moderate load on the full bot, as `make run` starts it.
 
     make soak                       # writes bench/results/soak.md
-    python bench/soak.py --minutes 2 --out -
+    python -m bench.soak --minutes 2 --out -
 
 Five simulated users (asyncio + aiohttp), each waiting 1 s between an answer and its
 next message, new conversation every 8 messages, held-out PL/EN messages. Every
@@ -22,11 +22,10 @@ from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine
+from bench.serve import NO_LIMITS, VAR, Server, heldout_messages, rss_mib
 
-from bench.nlu_heldout import head_commit, machine  # noqa: E402
-from bench.serve import NO_LIMITS, VAR, Server, heldout_messages, rss_mib  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def soak(url: str, minutes: float, users: int, server: Server) -> dict:
@@ -86,7 +85,7 @@ def main() -> int:
     args = parser.parse_args()
     import sqlalchemy as sa
 
-    from iom_privacy.redaction import default_redactor
+    from iom.core.redaction import default_redactor
 
     VAR.mkdir(parents=True, exist_ok=True)
     db = VAR / "soak.db"
@@ -98,7 +97,7 @@ def main() -> int:
         "endpoints.yml",
         "credentials.yml",
         actions=True,
-        env={**NO_LIMITS, "PYTHONPATH": str(ROOT), "TRACKER_URL": f"sqlite:///{db}"},
+        env={**NO_LIMITS, "TRACKER_URL": f"sqlite:///{db}"},
     )
     try:
         result = asyncio.run(soak(server.url, args.minutes, args.users, server))

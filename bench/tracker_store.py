@@ -9,7 +9,7 @@ redacting store runs on the caller's loop (`off_loop: false`) so that only the
 database differs. Set-ups:
 - SQLAlchemy 1.4's defaults for a SQLite file (what Rasa's SQLTrackerStore uses: a
   new connection per session, rollback journal): the baseline;
-- as shipped (`iom_privacy.tracker_store.sqlite_engine`): WAL, synchronous=FULL,
+- as shipped (`iom.rasa.tracker_store.sqlite_engine`): WAL, synchronous=FULL,
   pooled connections;
 - the same with synchronous=NORMAL (faster, may lose the last commits on power loss).
 """
@@ -27,10 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.nlu_heldout import head_commit, machine, write_report
 
-from bench.nlu_heldout import head_commit, machine, write_report  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SETUPS = {
     "defaults": "SQLAlchemy defaults (baseline)",
@@ -42,7 +41,7 @@ SETUPS = {
 def store(setup: str, folder: Path) -> Any:
     from rasa.shared.core.domain import Domain
 
-    from iom_privacy.tracker_store import RedactingSQLTrackerStore, sqlite_engine
+    from iom.rasa.tracker_store import RedactingSQLTrackerStore, sqlite_engine
 
     url = f"sqlite:///{folder / 'tracker.db'}"
     tracker_store = RedactingSQLTrackerStore(

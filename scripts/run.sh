@@ -3,7 +3,7 @@
 # channels, SQLite tracker store under var/), the widget page, the operator console and
 # a daily retention purge (conversations older than RETENTION_DAYS).
 #
-# supervisord runs them (scripts/supervision.py, docs/deploy.md): a process that exits
+# supervisord runs them (iom/tools/supervision.py, docs/deploy.md): a process that exits
 # is started again (back-off while it fails to start, at most 5 restarts a minute, then
 # a pause) while the others keep serving. `make status` shows each process, its
 # restarts and last exit; logs are in var/run/logs/. Ctrl-C stops everything.
@@ -22,13 +22,13 @@ if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
     fi
 fi
 [ -x "$BIN/supervisord" ] || { echo "$BIN/supervisord is missing: make install" >&2; exit 2; }
-if "$BIN/python" scripts/supervision.py ping "$state"; then
+if "$BIN/python" -m iom.tools.supervision ping "$state"; then
     echo "make run is already running ($state); make status shows it" >&2
     exit 2
 fi
 
 mkdir -p "$state/logs"
-"$BIN/python" scripts/supervision.py config run "$state" >/dev/null
+"$BIN/python" -m iom.tools.supervision config run "$state" >/dev/null
 
 echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
 echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"

@@ -9,7 +9,7 @@
 #   scripts/topology.sh status  each process: state, restarts, last exit (make status)
 #   scripts/topology.sh pg-restart   restart PostgreSQL (fault test, bench/faults.py)
 #
-# supervisord runs every process (scripts/supervision.py) and restarts one that exits;
+# supervisord runs every process (iom/tools/supervision.py) and restarts one that exits;
 # logs in $TOPOLOGY_DIR/logs/.
 #
 # Settings (environment; defaults below, secrets generated once into
@@ -97,14 +97,14 @@ wait_http() {
     return 1
 }
 
-supervision() { "$BIN/python" scripts/supervision.py "$@"; }
+supervision() { "$BIN/python" -m iom.tools.supervision "$@"; }
 
 instances() { # the Rasa instances' program names
     local i
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do echo "rasa-$((RASA_INSTANCE_BASE_PORT + i))"; done
 }
 
-# supervisord (scripts/supervision.py, docs/deploy.md) runs PostgreSQL, Redis, the
+# supervisord (iom/tools/supervision.py, docs/deploy.md) runs PostgreSQL, Redis, the
 # action server, the Rasa instances and nginx, and restarts any of them that exits
 # (back-off, at most 5 restarts a minute, then a pause); `make status` shows them.
 start_supervised() {
@@ -112,7 +112,7 @@ start_supervised() {
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do
         upstreams+=(--upstream "127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i))")
     done
-    python3 scripts/render_nginx.py "$STATE/nginx.conf" --state "$STATE" --host "$RASA_HOST" \
+    "$BIN/python" -m iom.tools.render_nginx "$STATE/nginx.conf" --state "$STATE" --host "$RASA_HOST" \
         --port "$RASA_PORT" --rate "$TOPOLOGY_RATE_PER_MIN" "${upstreams[@]}"
     supervision config topology "$STATE" --instances "$RASA_INSTANCES" \
         --base-port "$RASA_INSTANCE_BASE_PORT" --pg-bin "$PG_BIN" --pg-port "$PG_PORT" \

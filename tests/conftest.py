@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# tests/console runs in the console's own venv (`make console-test`), not Rasa's.
+collect_ignore = ["console"] if importlib.util.find_spec("rasa") else []
 SHARED_FACTS = ROOT.parent / "shared" / "facts" / "contacts.sourced.yml"
 SOURCES = ROOT / "knowledge" / "sources.yml"
 MODEL = ROOT / "models" / "iom.tar.gz"
@@ -53,7 +56,7 @@ def facts() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real Rasa server + action server for every end-to-end test module."""
-    from tests.live import LiveBot  # imports this module: keep the import here
+    from iom.tools.launch import LiveBot  # imports this module: keep the import here
 
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does)")

@@ -15,10 +15,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from actions.actions import ActionLookupContact, ActionRequestHuman
-from actions.contacts import load_directory
-from actions.directory_store import DirectoryStore
-from actions.opening_hours import WARSAW
-from iom_core.language import SUPPORTED
+from iom.core.contacts import load_directory
+from iom.core.directory_store import DirectoryStore
+from iom.core.language import SUPPORTED
+from iom.core.opening_hours import WARSAW
 from tests.conftest import ROOT
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=WARSAW)

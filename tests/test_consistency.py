@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from iom_core.language import SUPPORTED
+from iom.core.language import SUPPORTED
 from tests.conftest import ROOT, fact_phone_status, load_yaml
 
 LANGUAGES = SUPPORTED  # pl, en, uk, ru

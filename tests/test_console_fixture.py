@@ -1,6 +1,6 @@
 """Real conversations for the operator console's tests.
 
-The console's tests (console/tests/) must read a tracker store written by Rasa itself,
+The console's tests (tests/console/) must read a tracker store written by Rasa itself,
 not hand-made rows. This test talks to the real bot over REST (the shared live bot),
 checks a few answers, and saves a consistent copy of its SQLite tracker store to
 var/fixtures/console_tracker.db (SQLite's backup API). `make test` runs it before
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from iom.tools.launch import LiveBot
 from tests.conftest import ROOT, load_yaml
-from tests.live import LiveBot
 
 FIXTURE = ROOT / "var" / "fixtures" / "console_tracker.db"
 

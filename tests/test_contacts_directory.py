@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.contacts import DirectoryError, load_directory, parse_directory
+from iom.core.contacts import DirectoryError, load_directory, parse_directory
 from tests.conftest import ROOT, SHARED_FACTS, SOURCES, fact_phone_status
 
 DIRECTORY_FILE = ROOT / "knowledge" / "contacts.yml"

@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from iom.tools.render_nginx import render
 from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-from render_nginx import render  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
 
@@ -42,7 +39,7 @@ def test_production_endpoints_keep_redaction_and_add_the_lock_store() -> None:
     assert production["tracker_store"] == embedded["tracker_store"]
     assert production["action_endpoint"] == embedded["action_endpoint"]
     assert (
-        production["lock_store"]["type"] == "iom_scale.lock_store.AtomicRedisLockStore"
+        production["lock_store"]["type"] == "iom.rasa.lock_store.AtomicRedisLockStore"
     )
     assert production["lock_store"]["password"] == "${REDIS_PASSWORD}"
 

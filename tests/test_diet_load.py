@@ -1,4 +1,4 @@
-"""iom_nlu.diet: the trained model loaded lean predicts exactly what Rasa's loading does.
+"""iom.rasa.nlu.diet: the trained model loaded lean predicts exactly what Rasa's loading does.
 
 Loads models/iom.tar.gz twice (about a minute): as shipped, and with the
 classifier's model class set back to Rasa's `DIET`, whose `load` trains one step
@@ -15,7 +15,7 @@ import yaml
 from rasa.core.agent import Agent
 from rasa.nlu.classifiers.diet_classifier import DIET
 
-from iom_nlu.diet import LeanDIET, LeanDIETClassifier
+from iom.rasa.nlu.diet import LeanDIET, LeanDIETClassifier
 from tests.conftest import MODEL, ROOT
 
 
@@ -55,7 +55,7 @@ def diet_of(agent: Agent) -> Any:
 def test_the_config_uses_the_lean_classifier() -> None:
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     names = [component["name"] for component in config["pipeline"]]
-    assert "iom_nlu.diet.LeanDIETClassifier" in names
+    assert "iom.rasa.nlu.diet.LeanDIETClassifier" in names
     assert "DIETClassifier" not in names
 
 

@@ -1,4 +1,4 @@
-"""A turn never ends in silence (iom_channels/fallback.py), with real Rasa objects."""
+"""A turn never ends in silence (iom/rasa/channels/fallback.py), with real Rasa objects."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import asyncio
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from iom_channels.fallback import clean_text, fallback_text, language_for, never_silent
-from iom_channels.socketio import CountingSocketIOOutput
+from iom.rasa.channels.fallback import (
+    clean_text,
+    fallback_text,
+    language_for,
+    never_silent,
+)
+from iom.rasa.channels.socketio import CountingSocketIOOutput
 
 
 @pytest.mark.parametrize(

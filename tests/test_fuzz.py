@@ -22,8 +22,8 @@ from bench.fuzz import (
     messages,
     post,
 )
+from iom.tools.launch import LiveBot
 from tests.conftest import MODEL
-from tests.live import LiveBot
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from iom_core.detection import detect_language
-from iom_core.language import fold as normalise
-from iom_core.language import requested_language
+from iom.core.detection import detect_language
+from iom.core.language import fold as normalise
+from iom.core.language import requested_language
 
 
 @pytest.mark.parametrize(

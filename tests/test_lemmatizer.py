@@ -14,8 +14,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from iom_nlu.components import LanguageDetector, LemmaTokenizer
-from iom_nlu.lemmatizers import resolve_backend
+from iom.rasa.nlu.components import LanguageDetector, LemmaTokenizer
+from iom.rasa.nlu.lemmatizers import resolve_backend
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
@@ -134,7 +134,7 @@ def test_stream_dictionaries_give_simplemma_default_lemmas() -> None:
 
     import simplemma
 
-    from iom_nlu.lemmatizers import simplemma_lemma
+    from iom.rasa.nlu.lemmatizers import simplemma_lemma
 
     root = Path(__file__).resolve().parent.parent
     files = [*root.glob("data/nlu/*/*.yml"), *root.glob("tests/nlu_heldout/**/*.yml")]

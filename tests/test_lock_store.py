@@ -1,4 +1,4 @@
-"""The atomic Redis lock store (iom_scale/lock_store.py) against a real redis-server.
+"""The atomic Redis lock store (iom/rasa/lock_store.py) against a real redis-server.
 
 Rasa 3.6's `RedisLockStore` can give two instances the same ticket for one
 conversation (RasaHQ/rasa#9213); the topology then processed one conversation twice at
@@ -25,7 +25,7 @@ from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import read_endpoint_config
 
 from bench.lock_store import measure, redis_server
-from iom_scale.lock_store import AtomicRedisLockStore
+from iom.rasa.lock_store import AtomicRedisLockStore
 from tests.conftest import ROOT
 
 

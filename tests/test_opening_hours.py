@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from actions.contacts import Hours
-from actions.opening_hours import WARSAW, open_state
+from iom.core.contacts import Hours
+from iom.core.opening_hours import WARSAW, open_state
 
 SOURCE = {"source_url": "https://example.org", "status": "verified"}
 OFFICE = Hours(

@@ -12,8 +12,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from iom_nlu.components import LANGUAGE_KEY
-from iom_nlu.policy import LanguagePolicy, choose_language
+from iom.rasa.nlu.components import LANGUAGE_KEY
+from iom.rasa.policy import LanguagePolicy, choose_language
 
 ROOT = Path(__file__).resolve().parent.parent
 

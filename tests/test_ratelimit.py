@@ -1,12 +1,12 @@
-"""Rate limits (iom_channels/ratelimit.py): token buckets, and a real server's 429."""
+"""Rate limits (iom/rasa/channels/ratelimit.py): token buckets, and a real server's 429."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
-from iom_channels.ratelimit import RateLimiter, TokenBuckets
-from tests.live import LiveBot
+from iom.rasa.channels.ratelimit import RateLimiter, TokenBuckets
+from iom.tools.launch import LiveBot
 from tests.test_bad_input import say
 
 

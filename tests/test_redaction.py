@@ -1,4 +1,4 @@
-"""Redaction of personal data before storage (iom_privacy): 60 realistic messages.
+"""Redaction of personal data before storage (iom/core/redaction.py): 60 realistic messages.
 
 Each row is what a user might type and what may be stored. The second table holds
 false positives that must stay: years, dates, times, money, street numbers, postal
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from iom_privacy.redaction import (
+from iom.core.redaction import (
     Redactor,
     default_redactor,
     directory_contacts,
@@ -165,7 +165,7 @@ def test_long_message_is_redacted(redactor: Redactor) -> None:
 
 
 def test_any_country_iban() -> None:
-    from iom_privacy.redaction import valid_iban
+    from iom.core.redaction import valid_iban
 
     assert valid_iban("UA213223130000026007233566001")
     assert valid_iban("PL61 1090 1014 0000 0712 1981 2874")

@@ -17,10 +17,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from iom_privacy.redaction import default_redactor
-from iom_privacy.tracker_store import RedactingSQLTrackerStore, redact_event
+from iom.core.redaction import default_redactor
+from iom.rasa.tracker_store import RedactingSQLTrackerStore, redact_event
+from iom.tools.launch import LiveBot
 from tests.conftest import ROOT
-from tests.live import LiveBot
 
 TEXT = "Jestem w Krakowie, mój numer 512 345 678, mail olena@gmail.com"
 
@@ -146,7 +146,7 @@ def test_a_save_that_fails_while_the_database_restarts_is_retried(
     store = RedactingSQLTrackerStore(
         domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
     )
-    monkeypatch.setattr("iom_privacy.tracker_store.SAVE_RETRIES", (0.01, 0.01))
+    monkeypatch.setattr("iom.rasa.tracker_store.SAVE_RETRIES", (0.01, 0.01))
     calls: list[int] = []
     original = SQLTrackerStore.save
 
@@ -174,7 +174,7 @@ def test_a_load_that_fails_while_the_database_restarts_is_retried(
         domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
     )
     asyncio.run(store.save(DialogueStateTracker.from_events("r", [UserUttered("hej")])))
-    monkeypatch.setattr("iom_privacy.tracker_store.SAVE_RETRIES", (0.01,))
+    monkeypatch.setattr("iom.rasa.tracker_store.SAVE_RETRIES", (0.01,))
     calls: list[int] = []
     original = SQLTrackerStore.retrieve
 

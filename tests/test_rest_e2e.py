@@ -13,7 +13,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.live import LiveBot
+from iom.tools.launch import LiveBot
 
 
 @pytest.fixture()

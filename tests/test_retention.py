@@ -13,8 +13,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.handoff import record_handoff
-from scripts import retention
+from iom.core import retention
+from iom.core.handoff import record_handoff
 from tests.conftest import ROOT
 
 NOW = time.time()

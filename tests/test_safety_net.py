@@ -10,8 +10,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from iom_core.safety import CRISIS, DANGER, TRAFFICKING, safety_cue
-from iom_nlu.components import SAFETY_NET_KEY, SafetyNet
+from iom.core.safety import CRISIS, DANGER, TRAFFICKING, safety_cue
+from iom.rasa.nlu.components import SAFETY_NET_KEY, SafetyNet
 
 
 @pytest.mark.parametrize(

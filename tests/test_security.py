@@ -12,20 +12,13 @@ import urllib.request
 
 import pytest
 
+from iom.core import settings
+from iom.tools.launch import LiveBot
 from tests.conftest import ROOT
-from tests.live import LiveBot
 
-CODE_DIRS = (
-    "actions",
-    "iom_channels",
-    "iom_privacy",
-    "iom_nlu",
-    "iom_scale",
-    "scripts",
-    "console",
-)
+CODE_DIRS = ("actions", "iom", "scripts")
 # Only for the tests and tools, not settings of the product.
-NOT_SETTINGS = {"BIN", "ROOT", "STAMP", "PYTHONPATH", "BASH_SOURCE", "MODEL_URL"}
+NOT_SETTINGS = {"BIN", "ROOT", "STAMP", "PYTHONPATH", "BASH_SOURCE", "MODEL_URL", "CI"}
 NOT_SETTINGS |= {"REMOTE_ADDR"}  # a WSGI environ key, not an environment variable
 NOT_SETTINGS |= {"STATE", "PG_BIN"}  # local variables of scripts/topology.sh
 NOT_SETTINGS |= {"DOMAIN_FILE", "CONTACTS_FILE", "TF_CPP_MIN_LOG_LEVEL", "VAR_DIR"}
@@ -88,8 +81,9 @@ def test_services_listen_on_localhost_by_default() -> None:
         ["bash", "-c", script], cwd=ROOT, env=clean, capture_output=True, text=True
     ).stdout.split()
     assert out == ["127.0.0.1"] * 3
-    console = (ROOT / "console" / "cli.py").read_text()
-    assert 'os.environ.get("CONSOLE_HOST", "127.0.0.1")' in console
+    assert settings.from_env({}).console_host == "127.0.0.1"
+    console = (ROOT / "iom" / "console" / "cli.py").read_text()
+    assert "default=settings.current().console_host" in console
 
 
 def settings_read_by_the_code() -> set[str]:

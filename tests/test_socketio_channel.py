@@ -1,4 +1,4 @@
-"""The socket.io channel (iom_channels/socketio.py): the session-room fix and the input checks.
+"""The socket.io channel (iom/rasa/channels/socketio.py): the session-room fix and the input checks.
 
 Unit tests for the helpers, then real python-socketio clients against a real Rasa server.
 """
@@ -14,8 +14,8 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from iom_channels.socketio import clean_metadata, session_id_from
-from tests.live import LiveBot
+from iom.rasa.channels.socketio import clean_metadata, session_id_from
+from iom.tools.launch import LiveBot
 
 
 @pytest.mark.parametrize(

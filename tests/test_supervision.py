@@ -1,4 +1,4 @@
-"""Supervision (scripts/supervision.py): the restart policy, the supervisord
+"""Supervision (iom/tools/supervision.py): the restart policy, the supervisord
 configuration, a real supervisord with crashing programs, and the systemd units.
 
 The product under supervision, with real kills, is in tests/test_supervision_run.py
@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts import supervision
-from scripts.supervision import Program, RestartLimit
+from iom.tools import supervision
+from iom.tools.supervision import Program, RestartLimit
 from tests.conftest import ROOT
 
 SUPERVISORD = ROOT / ".venv" / "bin" / "supervisord"
@@ -285,7 +285,7 @@ def test_crashes_are_restarted_logged_with_their_exit_status_and_limited(
     assert "exited: crasher (exit status 3; not expected)" in main_log
 
     out = subprocess.run(
-        [sys.executable, "scripts/supervision.py", "status", str(state)],
+        [sys.executable, "-m", "iom.tools.supervision", "status", str(state)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -318,7 +318,7 @@ def test_crashes_are_restarted_logged_with_their_exit_status_and_limited(
 
 def test_status_says_when_nothing_is_supervised(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "scripts/supervision.py", "status", str(tmp_path)],
+        [sys.executable, "-m", "iom.tools.supervision", "status", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -330,7 +330,7 @@ def test_status_says_when_nothing_is_supervised(tmp_path: Path) -> None:
 def test_make_status_is_a_target() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^status:.*## ", makefile, re.M)
-    assert "scripts/supervision.py status" in makefile
+    assert "-m iom.tools.supervision status" in makefile
 
 
 # ---- deployments: systemd units, compose restart policies, docs -----------------------

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import supervision
-from tests.browser import launch
+from iom.tools import supervision
+from iom.tools.browser import launch
+from iom.tools.launch import free_port
 from tests.conftest import MODEL, ROOT
-from tests.live import free_port
 from tests.test_supervision import (
     DANGER,
     KCIK,

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from scripts import supervision
+from iom.tools import supervision
+from iom.tools.launch import free_port
 from tests.conftest import MODEL, ROOT
-from tests.live import free_port
 from tests.test_supervision import (
     KCIK,
     SUPERVISORD,

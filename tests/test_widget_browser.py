@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.browser import launch
+from iom.tools.browser import launch
+from iom.tools.launch import LiveBot, free_port
 from tests.conftest import ROOT
-from tests.live import LiveBot, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -1,4 +1,4 @@
-"""The widget page server (scripts/widget_server.py) and the widget's static data."""
+"""The widget page server (iom/tools/widget_server.py) and the widget's static data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scripts import widget_server
+from iom.tools import widget_server
 from tests.conftest import ROOT, fact_phone_status, load_yaml
 
 KEYLINES = ROOT / "widget" / "src" / "keylines.json"
@@ -204,7 +204,7 @@ def test_a_hostile_host_header_cannot_inject_markup(
     ("method", "path", "status"),
     [
         ("GET", "/nope", 404),
-        ("GET", "/static/../scripts/widget_server.py", 404),
+        ("GET", "/static/../scripts/run.sh", 404),
         ("GET", "/static/.hidden.js", 404),
         ("GET", "/static/notes.html", 404),
         ("POST", "/", 405),

@@ -1,0 +1,39 @@
+"""Intent corrections and their export as Rasa NLU training data."""
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from iom.console import auth, queries
+from iom.console.deps import Db, Operator
+from iom.console.export import nlu_yaml
+from iom.console.templating import render
+from iom.core.language import SUPPORTED
+
+router = APIRouter(tags=["corrections"])
+
+
+@router.get("/corrections", response_class=HTMLResponse)
+def correction_list(request: Request, user: Operator, engine: Db) -> Response:
+    """Every correction, newest first."""
+    rows = queries.all_corrections(engine)
+    return render(request, "corrections.html", user=user, rows=rows)
+
+
+@router.get("/corrections/export")
+def export(user: Operator, engine: Db, language: str = "pl") -> Response:
+    """One language's corrections as a Rasa NLU YAML download.
+
+    The only GET that writes: the audit log records who took which training data
+    (user messages leave the console), as it records every reveal.
+    """
+    if language not in SUPPORTED:
+        raise HTTPException(400, f"language must be one of {', '.join(SUPPORTED)}")
+    rows = queries.corrections_in(engine, language)
+    auth.record(engine, user.username, "export", language, f"{len(rows)} examples")
+    return Response(
+        nlu_yaml(rows),
+        media_type="application/x-yaml",
+        headers={
+            "Content-Disposition": f'attachment; filename="corrections-{language}.yml"'
+        },
+    )

@@ -1,0 +1,146 @@
+"""Retention and erasure for the tracker store (the database at TRACKER_URL).
+
+- ``purge``: delete every conversation whose last event is older than
+  ``RETENTION_DAYS`` (default 30) days, with its handoff requests.
+  ``--every SECONDS`` repeats the purge (``make run`` uses one day).
+- ``erase SENDER_ID``: delete one conversation now (GDPR erasure request).
+
+Only SQLAlchemy Core, so it works on SQLite and PostgreSQL and does not need Rasa.
+Prints counts, never message text. Schedule it with cron or a systemd timer in
+production (docs/privacy.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from iom.core import settings
+
+DEFAULT_DAYS = 30
+# The operator console's per-conversation tables (iom/core/db.py), keyed by sender_id.
+CONSOLE_TABLES = (
+    "console_conversations",
+    "console_conversation_intents",
+    "console_reviews",
+    "console_tags",
+    "console_corrections",
+)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What one purge or erasure removed."""
+
+    conversations: int
+    events: int
+    handoffs: int
+
+
+def _tables(engine: sa.engine.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def _delete(
+    connection: sa.engine.Connection, senders: list[str], tables: set[str]
+) -> Deleted:
+    events = handoffs = 0
+    for start in range(0, len(senders), 500):
+        chunk = senders[start : start + 500]
+        if "events" in tables:
+            events += connection.execute(
+                sa.text("delete from events where sender_id in :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": chunk},
+            ).rowcount
+        if "handoff_requests" in tables:
+            handoffs += connection.execute(
+                sa.text(
+                    "delete from handoff_requests where conversation_id in :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": chunk},
+            ).rowcount
+        for table in CONSOLE_TABLES:
+            if table in tables:
+                connection.execute(
+                    sa.text(f"delete from {table} where sender_id in :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": chunk},
+                )
+    return Deleted(len(senders), events, handoffs)
+
+
+def purge(engine: sa.engine.Engine, days: int, now: float | None = None) -> Deleted:
+    """Delete conversations whose last event is older than `days` days."""
+    if days < 1:
+        raise ValueError("retention must be at least 1 day")
+    cutoff = (now if now is not None else time.time()) - days * 86400
+    tables = _tables(engine)
+    if "events" not in tables:
+        return Deleted(0, 0, 0)
+    with engine.begin() as connection:
+        senders = [
+            row[0]
+            for row in connection.execute(
+                sa.text(
+                    "select sender_id from events group by sender_id"
+                    " having max(timestamp) < :cutoff"
+                ),
+                {"cutoff": cutoff},
+            )
+        ]
+        return _delete(connection, senders, tables)
+
+
+def erase(engine: sa.engine.Engine, sender_id: str) -> Deleted:
+    """Delete one conversation (all its events and handoff requests)."""
+    tables = _tables(engine)
+    with engine.begin() as connection:
+        deleted = _delete(connection, [sender_id], tables)
+    found = 1 if deleted.events or deleted.handoffs else 0
+    return Deleted(found, deleted.events, deleted.handoffs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: purge or erase."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=settings.current().tracker_url)
+    commands = parser.add_subparsers(dest="command", required=True)
+    purge_cmd = commands.add_parser("purge", help="delete old conversations")
+    purge_cmd.add_argument(
+        "--days", type=int, default=settings.current().retention_days
+    )
+    purge_cmd.add_argument("--every", type=float, help="repeat every N seconds")
+    erase_cmd = commands.add_parser("erase", help="delete one conversation")
+    erase_cmd.add_argument("sender_id")
+    args = parser.parse_args(argv)
+    if not args.url:
+        parser.error("set TRACKER_URL or pass --url")
+    engine = sa.create_engine(args.url)
+    if args.command == "erase":
+        deleted = erase(engine, args.sender_id)
+        print(
+            f"erased conversation: {deleted.events} events, {deleted.handoffs} handoffs"
+        )
+        return 0 if deleted.conversations else 1
+    while True:
+        deleted = purge(engine, args.days)
+        print(
+            f"retention ({args.days} days): deleted {deleted.conversations}"
+            f" conversations, {deleted.events} events, {deleted.handoffs} handoff"
+            " requests",
+            flush=True,
+        )
+        if not args.every:
+            return 0
+        time.sleep(args.every)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Rasa adapters: NLU components, language policy, channels, tracker and lock stores."""

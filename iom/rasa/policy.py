@@ -1,0 +1,140 @@
+"""``LanguagePolicy``: keeps the ``language`` slot in step with the user.
+
+It returns a ``SlotSet("language", ...)`` event, which Rasa applies before the
+next action runs, so that response variations conditioned on the slot answer in
+the language the user wrote in. No action server is involved, so this also works
+when the action server is down.
+
+It chooses an action in one case only: the conversation has no language yet (no
+earlier message was in a language the assistant speaks, the widget sent none), the
+message has words whose language cannot be told, and it is not a safety message.
+Then it asks which language to use (``utter_ask_language``, four buttons each
+labelled in its own language) and listens. Otherwise all its scores are zero, so
+it never wins against the rules and the memoization policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from iom.core.language import SUPPORTED
+from iom.core.safety import SAFETY_INTENTS  # never delayed by a language question
+from iom.rasa.nlu.components import language_of
+
+LANGUAGE_SLOT = "language"
+ASK_LANGUAGE = "utter_ask_language"
+SWITCH_INTENT = "switch_language"
+
+
+def chosen_by_button(message: UserUttered) -> str | None:
+    """The language a ``/switch_language{"language": "uk"}`` button chose."""
+    if (message.intent or {}).get("name") != SWITCH_INTENT:
+        return None
+    for entity in message.entities or []:
+        if entity.get("entity") == LANGUAGE_SLOT and entity.get("value") in SUPPORTED:
+            return str(entity["value"])
+    return None
+
+
+def choose_language(detection: dict[str, Any], current: str | None) -> str | None:
+    """The language to answer in: the text's, else the widget's, else current."""
+    detected = detection.get("detected")
+    if detected in SUPPORTED:
+        return detected
+    ui_language = detection.get("metadata")
+    if ui_language in SUPPORTED:
+        return ui_language
+    return current
+
+
+def detection_of(message: UserUttered) -> dict[str, Any]:
+    """The NLU's language detection, with the channel metadata's language added.
+
+    Button payloads (``/intent``) skip the NLU pipeline, so for them the widget's
+    language arrives only in the event's metadata.
+    """
+    detection = dict(language_of(message.parse_data))
+    if detection.get("metadata") not in SUPPORTED:
+        detection["metadata"] = (message.metadata or {}).get("language")
+    return detection
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
+    is_trainable=False,
+)
+class LanguagePolicy(Policy):
+    """Sets the ``language`` slot from the latest user message; predicts nothing."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Highest priority, but zero scores except when it asks for the language.
+
+        With all scores zero it loses to any policy that predicts something; when it
+        asks (score 1.0) it must win over the rule that answers the guessed intent.
+        """
+        return {"priority": 7}
+
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Zero scores, plus a ``SlotSet`` when the user's language changed.
+
+        When the language is unknown and unclear (see the module docstring), asks
+        for it; after asking, listens.
+        """
+        events = []
+        probabilities = self._default_predictions(domain)
+        slot_names = {slot.name for slot in domain.slots}
+        message = tracker.latest_message
+        if LANGUAGE_SLOT not in slot_names or message is None:
+            return self._prediction(probabilities)
+        if tracker.latest_action_name == ASK_LANGUAGE:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities)
+        current = tracker.get_slot(LANGUAGE_SLOT)
+        detection = detection_of(message)
+        chosen = chosen_by_button(message) or choose_language(detection, current)
+        if chosen != current:
+            events.append(SlotSet(LANGUAGE_SLOT, chosen))
+        if (
+            tracker.latest_action_name == ACTION_LISTEN_NAME
+            and detection.get("unclear")
+            and detection.get("metadata") not in SUPPORTED
+            and (message.intent or {}).get("name") not in SAFETY_INTENTS
+            and ASK_LANGUAGE in domain.action_names_or_texts
+            and not _language_known(tracker)
+        ):
+            probabilities[domain.index_for_action(ASK_LANGUAGE)] = 1.0
+        return self._prediction(probabilities, events=events)
+
+
+def _language_known(tracker: DialogueStateTracker) -> bool:
+    """Tell whether an earlier user message told the conversation's language."""
+    messages = [e for e in tracker.events if isinstance(e, UserUttered)][:-1]
+    return any(
+        chosen_by_button(m) or choose_language(detection_of(m), None) in SUPPORTED
+        for m in messages
+    )

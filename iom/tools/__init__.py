@@ -1,0 +1,1 @@
+"""Operational tools: supervision, widget page server, validation, launch helpers."""

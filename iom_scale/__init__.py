@@ -1,1 +1,0 @@
-"""What lets several Rasa instances share conversations (docs/deploy.md)."""
