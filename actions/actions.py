@@ -16,10 +16,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from iom.core.cities import canonical_city
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
 from iom.core.handoff import STAFF_HOURS, record_handoff
-from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED, canonical_city
+from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED
 from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iom.core.language import CITIES, canonical_city
+from iom.core.cities import CITIES, canonical_city
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--sync-seconds",
         type=float,
-        default=Settings.sync_seconds,
+        default=settings.current().console_sync_seconds,
         help="index new tracker events this often (default %(default)s; 0: never,"
         " then run `sync` from cron)",
     )

@@ -27,4 +27,6 @@ class Settings:
     domain_file: Path = field(default_factory=lambda: settings.current().domain_file)
     # Seconds between two runs of the background job that indexes new tracker events
     # (jobs.py); 0 turns it off (tests, or `cli sync` from cron instead).
-    sync_seconds: float = 5.0
+    sync_seconds: float = field(
+        default_factory=lambda: settings.current().console_sync_seconds
+    )

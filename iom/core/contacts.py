@@ -23,7 +23,7 @@ try:  # the operator console's venv has pydantic 2, which ships v1 as pydantic.v
         validator,
     )
 except ImportError:  # rasa's venv: pydantic 1.10
-    from pydantic import (  # type: ignore[assignment]
+    from pydantic import (  # type: ignore[assignment, no-redef]
         BaseModel,
         Field,
         ValidationError,
@@ -31,7 +31,7 @@ except ImportError:  # rasa's venv: pydantic 1.10
         validator,
     )
 
-from iom.core.language import CITIES
+from iom.core.cities import CITIES
 
 Topic = Literal[
     "trafficking",

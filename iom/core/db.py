@@ -1,11 +1,17 @@
-"""The console's own tables (prefix ``console_``) beside Rasa's ``events`` table.
+"""The tables that are not Rasa's, in the tracker store's database, and their owner.
 
-SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL. The schema
-is created and upgraded by Alembic (``iom/core/migrations``), never by ``create_all``.
+The console's tables (prefix ``console_``) and ``handoff_requests`` (written by the
+action server, updated by the console) live beside Rasa's ``events`` table, which is
+described here read-only. SQLAlchemy Core, so the same code runs on SQLite (default)
+and PostgreSQL. Alembic (``iom/core/migrations``) is the schema's only owner: both the
+console and the action server call :func:`migrate` at start, nothing calls
+``create_all``.
 """
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -112,15 +118,16 @@ state = sa.Table(
 )
 
 # Written by the action server (iom/core/handoff.py); the console updates the status.
+# Created by migration 0002 (before it, the action server created it with create_all).
 handoff_requests = sa.Table(
     "handoff_requests",
-    sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False),
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
     sa.Column("language", sa.String(8)),
     sa.Column("topic", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
     sa.Column("taken_by", sa.String(255)),
 )
 
@@ -156,5 +163,28 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Create or upgrade the console's tables to the newest migration."""
-    command.upgrade(alembic_config(url), "head")
+    """Create or upgrade the tables to the newest migration.
+
+    The console and the action server may start together on one new database: if
+    the other process is upgrading at the same moment, this one fails on a table
+    that now exists or a locked file, waits and runs again (by then a no-op).
+    """
+    for attempt in range(5):
+        try:
+            command.upgrade(alembic_config(url), "head")
+            return
+        except (
+            sa.exc.OperationalError,
+            sa.exc.IntegrityError,
+            sa.exc.ProgrammingError,
+        ):
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+
+
+@lru_cache(maxsize=8)
+def migrated_engine(url: str) -> sa.engine.Engine:
+    """An engine on `url` whose tables are at the newest migration (once a process)."""
+    migrate(url)
+    return engine_for(url)

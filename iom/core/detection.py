@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
+from iom.core.cities import looks_like_city
 from iom.core.language import (
     BE_WORDS,
     CYRILLIC,
@@ -42,7 +43,6 @@ from iom.core.language import (
     UKRAINIAN_LETTERS,
     WORD,
     fold,
-    looks_like_city,
     requested_language,
 )
 

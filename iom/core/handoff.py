@@ -1,28 +1,16 @@
-"""Handoff requests: a table in the tracker store's database for the console."""
+"""Handoff requests: rows in the tracker store's database for the console.
+
+The table (`iom.core.db.handoff_requests`) belongs to Alembic; the first request in a
+process brings the schema to the newest migration.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 
-import sqlalchemy as sa
-
-from iom.core import settings
+from iom.core import db, settings
 from iom.core.contacts import Hours, TimeRange
-
-METADATA = sa.MetaData()
-HANDOFF_REQUESTS = sa.Table(
-    "handoff_requests",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
-    sa.Column("language", sa.String(8)),
-    sa.Column("topic", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
-    sa.Column("taken_by", sa.String(255)),
-)
 
 
 @dataclass(frozen=True)
@@ -40,13 +28,6 @@ def database_url() -> str:
     return settings.current().tracker_url
 
 
-@lru_cache(maxsize=4)
-def _engine(url: str) -> sa.engine.Engine:
-    engine = sa.create_engine(url, future=True)
-    METADATA.create_all(engine, checkfirst=True)
-    return engine
-
-
 def record_handoff(
     conversation_id: str,
     language: str | None,
@@ -58,9 +39,9 @@ def record_handoff(
     request = HandoffRequest(
         conversation_id, language, topic, now or datetime.now(timezone.utc)
     )
-    with _engine(url or database_url()).begin() as connection:
+    with db.migrated_engine(url or database_url()).begin() as connection:
         connection.execute(
-            HANDOFF_REQUESTS.insert().values(
+            db.handoff_requests.insert().values(
                 conversation_id=request.conversation_id,
                 language=request.language,
                 topic=request.topic,

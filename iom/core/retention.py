@@ -19,17 +19,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from iom.core import settings
+from iom.core import db, settings
 
 DEFAULT_DAYS = 30
-# The operator console's per-conversation tables (iom/core/db.py), keyed by sender_id.
-CONSOLE_TABLES = (
-    "console_conversations",
-    "console_conversation_intents",
-    "console_reviews",
-    "console_tags",
-    "console_corrections",
-)
 
 
 @dataclass(frozen=True)
@@ -51,28 +43,18 @@ def _delete(
     events = handoffs = 0
     for start in range(0, len(senders), 500):
         chunk = senders[start : start + 500]
-        if "events" in tables:
+        if db.events.name in tables:
             events += connection.execute(
-                sa.text("delete from events where sender_id in :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                ),
-                {"ids": chunk},
+                db.events.delete().where(db.events.c.sender_id.in_(chunk))
             ).rowcount
-        if "handoff_requests" in tables:
+        if db.handoff_requests.name in tables:
+            requests = db.handoff_requests
             handoffs += connection.execute(
-                sa.text(
-                    "delete from handoff_requests where conversation_id in :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"ids": chunk},
+                requests.delete().where(requests.c.conversation_id.in_(chunk))
             ).rowcount
-        for table in CONSOLE_TABLES:
-            if table in tables:
-                connection.execute(
-                    sa.text(f"delete from {table} where sender_id in :ids").bindparams(
-                        sa.bindparam("ids", expanding=True)
-                    ),
-                    {"ids": chunk},
-                )
+        for table in db.PER_CONVERSATION:
+            if table.name in tables:
+                connection.execute(table.delete().where(table.c.sender_id.in_(chunk)))
     return Deleted(len(senders), events, handoffs)
 
 

@@ -21,7 +21,7 @@ def reachable(url: str, timeout: float = TIMEOUT) -> bool:
     try:
         if url.startswith("tcp://"):
             parts = urlsplit(url)
-            with socket.create_connection((parts.hostname, parts.port), timeout):
+            with socket.create_connection((parts.hostname, parts.port or 0), timeout):
                 return True
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             return response.status < 500

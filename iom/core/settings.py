@@ -47,6 +47,7 @@ class Settings:
     console_port: int
     console_secure_cookies: bool
     console_low_confidence: float
+    console_sync_seconds: float
     topology_dir: Path
 
 
@@ -136,6 +137,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         console_port=_port(env, "CONSOLE_PORT", 8081),
         console_secure_cookies=_flag(env, "CONSOLE_SECURE_COOKIES"),
         console_low_confidence=_float(env, "CONSOLE_LOW_CONFIDENCE", 0.6, 1),
+        console_sync_seconds=_float(env, "CONSOLE_SYNC_SECONDS", 5, 86400),
         topology_dir=Path(_text(env, "TOPOLOGY_DIR", str(var_dir / "topology"))),
     )
 

@@ -1,4 +1,4 @@
-"""Alembic environment for the console's tables (version: console_alembic_version)."""
+"""Alembic environment for the tables this project owns (console_*, handoffs)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from sqlalchemy import engine_from_config, pool
 
 from iom.core.db import VERSION_TABLE, metadata
 
+OWNED = {"handoff_requests"}
+
 config = context.config
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    """Only the console's own tables: never touch Rasa's `events`."""
+    """Only the tables this project owns: never touch Rasa's `events`."""
     if type_ == "table":
-        return bool(name) and name.startswith("console_")
+        return bool(name) and (name.startswith("console_") or name in OWNED)
     return True
 
 
