@@ -22,8 +22,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.nlu_heldout import head_commit, machine, write_report
-from bench.serve import VAR, topology
+from bench.report import head_commit, machine, write_report
+from bench.serve_load import VAR
+from bench.serve_topology import topology
 from iom.tools.launch import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

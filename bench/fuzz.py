@@ -28,7 +28,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bench.nlu_heldout import head_commit, machine
+from bench.report import head_commit, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 

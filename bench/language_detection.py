@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.nlu_heldout import head_commit, machine, write_report
+from bench.report import head_commit, machine, write_report
 from iom.core.detection import detect_language
 
 ROOT = Path(__file__).resolve().parent.parent

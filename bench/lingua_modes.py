@@ -19,12 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.nlu_heldout import (
-    head_commit,
-    load_examples,
-    machine,
-    write_report,
-)
+from bench.nlu_heldout import load_examples
+from bench.report import head_commit, machine, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.nlu_heldout import head_commit, machine, write_report
+from bench.report import head_commit, machine, write_report
 from iom.tools.launch import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

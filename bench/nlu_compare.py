@@ -27,13 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.nlu_heldout import (
-    evaluate,
-    head_commit,
-    load_examples,
-    machine,
-    write_report,
-)
+from bench.nlu_heldout import evaluate, load_examples
+from bench.report import head_commit, machine, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import subprocess
 import time
 from collections import Counter
@@ -23,6 +21,8 @@ from typing import Any
 
 import yaml
 from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+from bench.report import head_commit, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY = [
@@ -54,38 +54,6 @@ async def predict(agent: Any, texts: list[str]) -> list[tuple[str, bool]]:
         parsed = await agent.parse_message(text)
         results.append((parsed["intent"]["name"], bool(parsed.get("safety_net"))))
     return results
-
-
-def write_report(lines: list[str], out: str | Path) -> int:
-    """Write a benchmark's Markdown lines to ``out``, print them; exit status 0."""
-    text = "\n".join(lines) + "\n"
-    Path(out).write_text(text, encoding="utf-8")
-    print(text)
-    return 0
-
-
-def head_commit() -> str:
-    """The short hash of the checked-out commit (empty outside git)."""
-    return subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-
-
-def machine() -> str:
-    """One line describing the machine the numbers come from."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
 def evaluate(pairs: list[tuple[str, str]], predicted: list[str]) -> dict[str, float]:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.nlu_heldout import head_commit, machine
-from bench.serve import NO_LIMITS, VAR, Server, heldout_messages, rss_mib
+from bench.report import head_commit, machine
+from bench.serve_load import NO_LIMITS, VAR, Server, heldout_messages, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 

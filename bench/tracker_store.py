@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.nlu_heldout import head_commit, machine, write_report
+from bench.report import head_commit, machine, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@
 # channels, SQLite tracker store under var/), the widget page, the operator console and
 # a daily retention purge (conversations older than RETENTION_DAYS).
 #
-# supervisord runs them (iom/tools/supervision.py, docs/deploy.md): a process that exits
+# supervisord runs them (iom/tools/supervision/, docs/deploy.md): a process that exits
 # is started again (back-off while it fails to start, at most 5 restarts a minute, then
 # a pause) while the others keep serving. `make status` shows each process, its
 # restarts and last exit; logs are in var/run/logs/. Ctrl-C stops everything.
@@ -28,7 +28,7 @@ if "$BIN/python" -m iom.tools.supervision ping "$state"; then
 fi
 
 mkdir -p "$state/logs"
-"$BIN/python" -m iom.tools.supervision config run "$state" >/dev/null
+"$BIN/python" -m iom.tools.supervision config run "$state" --enable-api "${RASA_ENABLE_API:-0}" >/dev/null
 
 echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
 echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"

@@ -9,7 +9,7 @@
 #   scripts/topology.sh status  each process: state, restarts, last exit (make status)
 #   scripts/topology.sh pg-restart   restart PostgreSQL (fault test, bench/faults.py)
 #
-# supervisord runs every process (iom/tools/supervision.py) and restarts one that exits;
+# supervisord runs every process (iom/tools/supervision/) and restarts one that exits;
 # logs in $TOPOLOGY_DIR/logs/.
 #
 # Settings (environment; defaults below, secrets generated once into
@@ -104,7 +104,7 @@ instances() { # the Rasa instances' program names
     for i in $(seq 0 $((RASA_INSTANCES - 1))); do echo "rasa-$((RASA_INSTANCE_BASE_PORT + i))"; done
 }
 
-# supervisord (iom/tools/supervision.py, docs/deploy.md) runs PostgreSQL, Redis, the
+# supervisord (iom/tools/supervision/, docs/deploy.md) runs PostgreSQL, Redis, the
 # action server, the Rasa instances and nginx, and restarts any of them that exits
 # (back-off, at most 5 restarts a minute, then a pause); `make status` shows them.
 start_supervised() {

@@ -1,4 +1,4 @@
-"""Supervision (iom/tools/supervision.py): the restart policy, the supervisord
+"""Supervision (iom/tools/supervision/): the restart policy, the supervisord
 configuration, a real supervisord with crashing programs, and the systemd units.
 
 The product under supervision, with real kills, is in tests/test_supervision_run.py

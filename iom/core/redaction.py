@@ -1,12 +1,15 @@
 """Find and mask personal data in what users type, before it is stored.
 
-Detection is python-phonenumbers for phone numbers (on digit windows only) and
-presidio-analyzer's recognizers used on their own (no NLP engine, so no spaCy model
-and nothing downloaded): presidio's e-mail, IBAN, PESEL and payment-card recognizers
-(with their checksums), and pattern recognizers written here for Polish bank
-accounts (NRB, mod 97), Polish ID cards and passports (their check digits) and other
-document numbers next to a word such as "paszport", "passport", "dowód" or
-"karta pobytu".
+Dependencies: the standard library, python-phonenumbers (phone numbers) and
+python-stdnum (check digits), so the operator console's own venv can import it.
+
+- phone numbers: python-phonenumbers, run only on digit windows;
+- e-mail addresses, IBANs, PESEL and payment cards: the patterns of presidio-analyzer
+  2.2.360's recognizers (used here until the console had to share this detector),
+  checked with python-stdnum (ISO 7064 mod 97-10, PESEL check digit, Luhn);
+- Polish bank accounts (NRB: stdnum's mod 97-10), Polish ID cards and passports
+  (their weighted check digits, which stdnum lacks) and other document numbers next
+  to a word such as "paszport", "passport", "dowód" or "karta pobytu".
 
 Numbers and addresses that the bot itself gives (the contact directory) are kept, so
 "I called 22 628 01 20" stays readable for operators.
@@ -15,25 +18,18 @@ Numbers and addresses that the bot itself gives (the contact directory) are kept
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import phonenumbers
 import yaml
-from presidio_analyzer import (
-    EntityRecognizer,
-    Pattern,
-    PatternRecognizer,
-    RecognizerResult,
-)
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-    PlPeselRecognizer,
-)
+from stdnum import luhn, numdb
+from stdnum.iso7064 import mod_97_10
+from stdnum.pl import pesel
 
 from iom.core import settings
 
@@ -77,6 +73,15 @@ DOCUMENT_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 
+# PESEL: a valid month (+20, +40, ... by century) and day, bounded by non-digits.
+PESEL_CANDIDATE = re.compile(
+    r"(?<!\d)\d{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12]\d|3[01])\d{5}(?!\d)"
+)
+# Polish account number (NRB): 26 digits, grouped 2 + 6 x 4 or not at all.
+NRB_CANDIDATE = re.compile(r"(?<!\d)\d{2}(?:[ -]?\d{4}){6}(?!\d)")
+# stdnum's IBAN registry: each country's account format, e.g. PL: 8!n16!n.
+_IBAN_REGISTRY = numdb.get("iban")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -90,6 +95,14 @@ class Finding:
     def placeholder(self) -> str:
         """What is stored in its place, e.g. `[PHONE]`."""
         return PLACEHOLDERS[self.kind]
+
+
+# --- check digits ------------------------------------------------------------------
+
+
+def _ascii_digits(value: str) -> str:
+    # `\d` also matches other scripts' digits (Arabic-Indic, ...); stdnum wants 0-9.
+    return "".join(str(int(c)) if c.isdecimal() else c for c in value)
 
 
 def _letter_value(char: str) -> int:
@@ -107,7 +120,10 @@ def _weighted_check(value: str, weights: tuple[int, ...]) -> bool:
 
 
 def valid_id_card(value: str) -> bool:
-    """Polish ID card (dowód osobisty): ABC + check digit + 5 digits."""
+    """Polish ID card (dowód osobisty): ABC + check digit + 5 digits.
+
+    Hand-written: python-stdnum has no Polish ID card.
+    """
     value = value.replace(" ", "").upper()
     return bool(re.fullmatch(r"[A-Z]{3}\d{6}", value)) and _weighted_check(
         value, (7, 3, 1, 9, 7, 3, 1, 7, 3)
@@ -115,7 +131,10 @@ def valid_id_card(value: str) -> bool:
 
 
 def valid_passport(value: str) -> bool:
-    """Polish passport: AB + check digit + 6 digits."""
+    """Polish passport: AB + check digit + 6 digits.
+
+    Hand-written: python-stdnum has no Polish passport.
+    """
     value = value.replace(" ", "").upper()
     return bool(re.fullmatch(r"[A-Z]{2}\d{7}", value)) and _weighted_check(
         value, (7, 3, 9, 1, 7, 3, 1, 7, 3)
@@ -123,99 +142,188 @@ def valid_passport(value: str) -> bool:
 
 
 def valid_pesel(value: str) -> bool:
-    """PESEL: 11 digits, check digit (10 - weighted sum mod 10) mod 10."""
+    """PESEL: 11 digits and the right check digit (`stdnum.pl.pesel`).
+
+    The birth date is not checked (`pesel.is_valid` would): a mistyped date with the
+    right check digit is still someone's PESEL.
+    """
     if not re.fullmatch(r"\d{11}", value):
         return False
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    total = sum(int(d) * w for d, w in zip(value, weights, strict=False))
-    return (10 - total % 10) % 10 == int(value[10])
+    digits = _ascii_digits(value)
+    return pesel.calc_check_digit(digits[:10]) == digits[10]
+
+
+def _mod97(compact: str) -> bool:
+    """ISO 13616 / ISO 7064 mod 97-10 over CC + check digits + BBAN."""
+    return mod_97_10.is_valid(_ascii_digits(compact[4:] + compact[:4]))
 
 
 def valid_iban(value: str) -> bool:
-    """Any country's IBAN (ISO 13616 mod 97).
-
-    Covers countries presidio's per-country table lacks, such as Ukraine.
-    """
+    """Any country's IBAN (mod 97-10), including Ukraine's."""
     compact = re.sub(r"[\s-]", "", value).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact)) and _mod97(
+        compact
+    )
+
+
+@lru_cache(maxsize=1024)  # two capital letters: 676 at most
+def _bban_length(country: str) -> int:
+    """The account part's length in `country`'s IBANs (stdnum's registry), or 0."""
+    properties = _IBAN_REGISTRY.info(country + "00")[0][1]
+    return sum(int(n) for n in re.findall(r"(\d+)!", properties.get("bban", "")))
+
+
+def _valid_iban_prefix(value: str) -> bool:
+    # presidio's IBAN check: a country with IBANs and at least its length (its
+    # table matched the start of the value only), and the whole value mod 97.
+    compact = value.replace("-", "").replace(" ", "")
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]+", compact):
         return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    length = _bban_length(compact[:2])
+    return 0 < length <= len(compact) - 4 and _mod97(compact)
 
 
 def valid_nrb(value: str) -> bool:
-    """Polish bank account number (NRB, 26 digits): the IBAN mod-97 check."""
+    """Polish bank account number (NRB, 26 digits): the IBAN check with "PL"."""
     digits = re.sub(r"[\s-]", "", value)
     if not re.fullmatch(r"\d{26}", digits):
         return False
-    return int(digits[2:] + "2521" + digits[:2]) % 97 == 1  # "PL" = 25 21
+    digits = _ascii_digits(digits)
+    return mod_97_10.is_valid(digits[2:] + "PL" + digits[:2])
 
 
-class _CheckedPattern(PatternRecognizer):
-    """A pattern recognizer whose matches must pass `check`."""
-
-    def __init__(self, entity: str, regex: str, check, name: str) -> None:
-        super().__init__(
-            supported_entity=entity,
-            patterns=[Pattern(name, regex, 0.5)],
-            name=name,
-            supported_language="pl",
-            global_regex_flags=re.DOTALL | re.MULTILINE,
-        )
-        self._check = check
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return bool(self._check(pattern_text))
+def valid_card(value: str) -> bool:
+    """Payment card number: the Luhn check (`stdnum.luhn`)."""
+    digits = value.replace("-", "").replace(" ", "")
+    return digits.isdecimal() and luhn.is_valid(_ascii_digits(digits))
 
 
-class _PeselRecognizer(PlPeselRecognizer):
-    """presidio's PESEL pattern, bounded by non-digits, with the right check digit.
+def valid_email(value: str) -> bool:
+    """An e-mail address found by the pattern: a dot in the domain, nothing looked up.
 
-    presidio-analyzer 2.2.360 compares `sum % 10` with the check digit and so
-    rejects real PESELs such as 44051401458; fixed upstream in
-    data-privacy-stack/presidio#1998 (after the last release that installs beside
-    Rasa 3.6's spaCy 3.4).
+    presidio's check used tldextract, which downloads the public suffix list.
     """
-
-    PATTERNS = [
-        Pattern(
-            "PESEL",
-            r"(?<!\d)\d{2}(?:[02468][1-9]|[13579][012])(?:0[1-9]|[12]\d|3[01])\d{5}(?!\d)",
-            0.5,
-        )
-    ]
-
-    def validate_result(self, pattern_text: str) -> bool:
-        return valid_pesel(pattern_text)
+    return "." in value.rsplit("@", 1)[-1]
 
 
-class _OfflineEmailRecognizer(EmailRecognizer):
-    """presidio's e-mail pattern without its tldextract check.
+# --- patterns ----------------------------------------------------------------------
+# presidio ran its patterns with the `regex` module, whose `\w` (Unicode letters,
+# marks, decimal digits, letter numbers, connector punctuation, joiners, circled
+# letters) and `\s` (no \x1c-\x1f) differ from `re`'s; they are spelled out here.
 
-    tldextract would fetch the public suffix list over the network.
-    """
+# Circled and squared Latin letters (symbols, but alphabetic), and the two joiners.
+_WORD_EXTRA = (
+    (0x24B6, 0x24E9),
+    (0x1F130, 0x1F149),
+    (0x1F150, 0x1F169),
+    (0x1F170, 0x1F189),
+    (0x200C, 0x200D),
+)
+_SPACE = r"[^\S\x1c-\x1f]"
 
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return "." in pattern_text.rsplit("@", 1)[-1]
+
+def _is_word(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category in ("Nd", "Nl", "Pc")
 
 
-def _document_recognizer() -> PatternRecognizer:
-    # Letters then digits, 7-10 characters in all (passports, ID cards, residence
-    # cards, Ukrainian ID numbers), or 9-11 digits (a PESEL with a typo); counted only
-    # with a context word.
-    return PatternRecognizer(
-        supported_entity="DOCUMENT",
-        patterns=[
-            Pattern(
-                "document",
-                r"(?<![\w-])(?:[A-ZА-ЯІЇЄ]{1,3}\s?\d{6,9}|\d{9,11})(?![\w-])",
-                0.3,
-            )
-        ],
-        name="DocumentNumberRecognizer",
-        supported_language="pl",
-        global_regex_flags=re.DOTALL | re.MULTILINE,  # series letters: capitals
+def _class_body(ranges: Iterable[tuple[int, int]]) -> str:
+    return "".join(
+        f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges
     )
+
+
+@lru_cache(maxsize=1)
+def _word_chars() -> str:
+    r"""The `regex` module's `\w` as the inside of a `re` character class."""
+    ranges: list[tuple[int, int]] = []
+    # Assigned word characters end at 0x3134A; the last marks are E0100-E01EF.
+    for code in chain(range(0x32000), range(0xE0100, 0xE01F0)):
+        if _is_word(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return _class_body(ranges) + _class_body(_WORD_EXTRA)
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    email: re.Pattern[str]
+    card: re.Pattern[str]
+    iban: re.Pattern[str]
+    any_iban: re.Pattern[str]
+    id_card: re.Pattern[str]
+    passport: re.Pattern[str]
+    document: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    chars = _word_chars()
+    w = f"[{chars}]"
+    b = f"(?:(?<={w})(?!{w})|(?<!{w})(?={w}))"  # regex's \b
+    # The look at the character before a match comes after the match's first
+    # character, so that `re` can skip ahead to that character: "(?<!W.)" after a
+    # word character is a word boundary before it.
+    after_break = f"(?<!{w}.)"
+    after_free = f"(?<![-{chars}].)"  # no word character or dash before
+    to_break = f"(?!{w})"
+    to_free = f"(?![-{chars}])"
+    local = f"[!#$%&'*+\\-/=?^_`{{|}}~{chars}"  # e-mail user part, without "."
+    iban_group = r"([ \-]?[A-Z0-9]{3,5})?"
+    return _Patterns(
+        email=re.compile(
+            f"{b}{local}](?:{local}.]*{local}])?@{w}+(?:[-.]{w}+)*\\.{w}+"
+            f"(?:[-.]{w}+)*{b}"
+        ),
+        # presidio's card pattern: 4, 5[0-5], 6, 1 or 3, then 12-16 digits in groups,
+        # but not 1 and 12 digits.
+        card=re.compile(
+            rf"(?:[346]|1(?!\d{{12}}(?!\d))|5(?=[0-5])){after_break}\d{{3}}"
+            rf"[- ]?\d{{3,4}}[- ]?\d{{3,4}}[- ]?\d{{3,5}}{to_break}"
+        ),
+        # presidio's IBAN pattern: country, check digits, then groups of 3-5; the
+        # match is cut at the last group whose prefix passes the check.
+        iban=re.compile(
+            rf"([A-Z]{after_break}[A-Z][ \-]?[0-9]{{2}})(?=(?:[ \-]?[A-Z0-9]){{9,30}})"
+            rf"((?:[ \-]?[A-Z0-9]{{3,5}}){{2}}){iban_group * 5}([ \-]?[A-Z0-9]{{1,3}})?"
+            rf"{to_break}"
+        ),
+        any_iban=re.compile(
+            rf"[A-Z]{after_free}[A-Z]\d{{2}}(?:[ -]?[A-Z0-9]{{4}}){{2,7}}"
+            rf"(?:[ -]?[A-Z0-9]{{1,3}})?{to_free}"
+        ),
+        id_card=re.compile(
+            rf"[A-Za-z]{after_free}[A-Za-z]{{2}}{_SPACE}?\d{{6}}{to_free}"
+        ),
+        passport=re.compile(rf"[A-Za-z]{after_free}[A-Za-z]{_SPACE}?\d{{7}}{to_free}"),
+        # Letters then digits, 7-10 characters in all (passports, ID cards, residence
+        # cards, Ukrainian ID numbers), or 9-11 digits (a PESEL with a typo); counted
+        # only with a context word.
+        document=re.compile(
+            rf"(?:[A-ZА-ЯІЇЄ]{after_free}[A-ZА-ЯІЇЄ]{{0,2}}{_SPACE}?\d{{6,9}}"
+            rf"|\d{after_free}\d{{8,10}}){to_free}"
+        ),
+    )
+
+
+def _spans(
+    pattern: re.Pattern[str], text: str, check: Callable[[str], bool]
+) -> Iterator[tuple[int, int]]:
+    for match in pattern.finditer(text):
+        if check(match.group()):
+            yield match.span()
+
+
+def _iban_spans(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, int]]:
+    """IBANs as presidio's IbanRecognizer cut them: the longest valid group prefix."""
+    for match in pattern.finditer(text):
+        for group in range(pattern.groups, 0, -1):
+            end = match.end(group) if match.end(group) > 0 else match.end()
+            if _valid_iban_prefix(text[match.start() : end]):
+                yield match.start(), end
+                break
 
 
 def _digits(value: str) -> str:
@@ -240,63 +348,32 @@ class Redactor:
     ) -> None:
         self.allowed_phones = {_national_number(p) for p in allowed_phones}
         self.allowed_emails = {e.strip().lower() for e in allowed_emails}
-        self._recognizers: list[tuple[str, EntityRecognizer]] = [
-            ("PESEL", _PeselRecognizer()),
-            ("IBAN", IbanRecognizer()),
-            (
-                "IBAN",
-                _CheckedPattern(
-                    "IBAN",
-                    r"(?<![\w-])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}"
-                    r"(?:[ -]?[A-Z0-9]{1,3})?(?![\w-])",
-                    valid_iban,
-                    "AnyIbanRecognizer",
-                ),
-            ),
-            ("CARD", CreditCardRecognizer()),
-            ("EMAIL", _OfflineEmailRecognizer()),
-            (
-                "ACCOUNT",
-                _CheckedPattern(
-                    "ACCOUNT",
-                    r"(?<!\d)\d{2}(?:[ -]?\d{4}){6}(?!\d)",
-                    valid_nrb,
-                    "PlNrbRecognizer",
-                ),
-            ),
-            (
-                "ID_CARD",
-                _CheckedPattern(
-                    "ID_CARD",
-                    r"(?<![\w-])[A-Za-z]{3}\s?\d{6}(?![\w-])",
-                    valid_id_card,
-                    "PlIdCardRecognizer",
-                ),
-            ),
-            (
-                "PASSPORT",
-                _CheckedPattern(
-                    "PASSPORT",
-                    r"(?<![\w-])[A-Za-z]{2}\s?\d{7}(?![\w-])",
-                    valid_passport,
-                    "PlPassportRecognizer",
-                ),
-            ),
-        ]
-        self._document = _document_recognizer()
+        self._patterns = _patterns()
 
     def find(self, text: str) -> list[Finding]:
         """Personal data in `text`, left to right, overlaps resolved."""
         if not text or not any(c.isdigit() or c == "@" for c in text):
             return []
-        found: list[Finding] = []
-        for kind, recognizer in self._recognizers:
-            for result in _analyze(recognizer, text, recognizer.supported_entities):
-                if kind == "EMAIL" and self._allowed_email(
-                    text[result.start : result.end]
-                ):
-                    continue
-                found.append(Finding(kind, result.start, result.end))
+        p = self._patterns
+        found = [
+            Finding("PESEL", *s) for s in _spans(PESEL_CANDIDATE, text, valid_pesel)
+        ]
+        found += [Finding("IBAN", *s) for s in _iban_spans(p.iban, text)]
+        found += [Finding("IBAN", *s) for s in _spans(p.any_iban, text, valid_iban)]
+        found += [Finding("CARD", *s) for s in _spans(p.card, text, valid_card)]
+        if "@" in text:
+            for start, end in _spans(p.email, text, valid_email):
+                if not self._allowed_email(text[start:end]):
+                    found.append(Finding("EMAIL", start, end))
+        found += [
+            Finding("ACCOUNT", *s) for s in _spans(NRB_CANDIDATE, text, valid_nrb)
+        ]
+        found += [
+            Finding("ID_CARD", *s) for s in _spans(p.id_card, text, valid_id_card)
+        ]
+        found += [
+            Finding("PASSPORT", *s) for s in _spans(p.passport, text, valid_passport)
+        ]
         for start, end in phone_spans(text):
             value = text[start:end]
             if DATE_OR_TIME.fullmatch(value.strip()):
@@ -304,9 +381,10 @@ class Redactor:
             if _national_number(value) not in self.allowed_phones:
                 found.append(Finding("PHONE", start, end))
         if DOCUMENT_CONTEXT.search(text):
-            for result in _analyze(self._document, text, ["DOCUMENT"]):
-                if self._is_free_document_number(text[result.start : result.end]):
-                    found.append(Finding("DOCUMENT", result.start, result.end))
+            found += [
+                Finding("DOCUMENT", *s)
+                for s in _spans(p.document, text, self._is_free_document_number)
+            ]
         return _resolve_overlaps(found)
 
     def redact(self, text: str) -> str:
@@ -333,13 +411,6 @@ def phone_spans(text: str) -> set[tuple[int, int]]:
                 offset = candidate.start()
                 spans.add((offset + match.start, offset + match.end))
     return spans
-
-
-def _analyze(
-    recognizer: EntityRecognizer, text: str, entities: list[str]
-) -> list[RecognizerResult]:
-    # Recognizers only, no NLP engine: there are no NLP artifacts to pass.
-    return recognizer.analyze(text, entities, None)  # type: ignore[arg-type]
 
 
 def _resolve_overlaps(found: list[Finding]) -> list[Finding]:

@@ -108,11 +108,12 @@ def default_states() -> list[Path]:
     return [var / "run", topology]
 
 
-def status(states: list[Path], out: TextIO = sys.stdout) -> int:
+def status(states: list[Path], out: TextIO | None = None) -> int:
     """Print every running supervisord's table (default: make run's, make topology's).
 
     0 when every process is RUNNING, 1 when one is not, 3 when none is supervised.
     """
+    out = out or sys.stdout
     found = [s for s in states or default_states() if alive(s)]
     if not found:
         print(

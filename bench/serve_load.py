@@ -1,0 +1,241 @@
+"""Load for the serving benchmark (bench/serve.py): the bots under test and the users.
+
+`Server`: a `rasa run` (and its action server) on free ports; `run_load`: an asyncio
+closed loop of simulated users on aiohttp, each posting one message to the REST
+webhook, waiting for the answer, then posting the next (a new conversation every 8
+messages). Also used by bench/soak.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from iom.core.settings import ROOT
+from iom.tools.launch import free_port, wait_for
+
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+VAR = ROOT / "var" / "bench"
+NO_LIMITS = {"RATE_LIMIT_SENDER_PER_MIN": "0", "RATE_LIMIT_IP_PER_MIN": "0"}
+
+
+def heldout_messages() -> list[str]:
+    messages: list[str] = []
+    for path in sorted((ROOT / "tests" / "nlu_heldout" / "v2").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            messages += [
+                line[2:].strip()
+                for line in block["examples"].splitlines()
+                if line.startswith("- ")
+            ]
+    random.Random(2002).shuffle(messages)
+    return messages
+
+
+@dataclass
+class Load:
+    """Latencies and outcomes of one load level."""
+
+    users: int
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        """Answered messages per second."""
+        return len(self.latencies) / self.seconds
+
+    def pct(self, q: float) -> float:
+        """Latency percentile `q` (0-1) in milliseconds."""
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _user(
+    session: aiohttp.ClientSession,
+    url: str,
+    messages: list[str],
+    start: int,
+    until: float,
+    load: Load,
+    limit: int | None,
+) -> int:
+    sent = 0
+    sender = os.urandom(8).hex()
+    while time.monotonic() < until and (limit is None or sent < limit):
+        if sent and sent % 8 == 0:
+            sender = os.urandom(8).hex()
+        text = messages[(start + sent) % len(messages)]
+        began = time.perf_counter()
+        try:
+            async with session.post(url, json={"sender": sender, "message": text}) as r:
+                body = await r.text()
+                ok = r.status == 200 and json.loads(body)
+                key = "ok" if ok else f"HTTP {r.status}" if r.status != 200 else "empty"
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            key = type(error).__name__
+        if key == "ok":
+            load.latencies.append(time.perf_counter() - began)
+        else:
+            load.errors[key] = load.errors.get(key, 0) + 1
+        sent += 1
+    return sent
+
+
+async def run_load(
+    url: str,
+    users: int,
+    seconds: float,
+    messages: list[str],
+    total: int | None = None,
+) -> Load:
+    """Closed loop: `users` at once for `seconds` (or until `total` messages)."""
+    load = Load(users, seconds)
+    per_user = None if total is None else -(-total // users)
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=users + 5)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        began = time.monotonic()
+        until = began + (seconds if total is None else 24 * 3600)
+        await asyncio.gather(
+            *(
+                _user(session, url, messages, i * 97, until, load, per_user)
+                for i in range(users)
+            )
+        )
+        load.seconds = time.monotonic() - began
+    return load
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children, MiB (from /proc)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Server:
+    """A `rasa run` (and optionally `rasa run actions`) subprocess pair."""
+
+    def __init__(
+        self,
+        name: str,
+        cwd: Path,
+        model: Path,
+        endpoints: str | None,
+        credentials: str,
+        actions: bool,
+        env: dict[str, str],
+    ) -> None:
+        self.port, self.action_port = free_port(), free_port()
+        self.env = {**os.environ, **env, "ACTION_PORT": str(self.action_port)}
+        self.env.setdefault("ACTION_HOST", "127.0.0.1")
+        self.logs = VAR / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.actions = None
+        if actions:
+            self.actions = subprocess.Popen(
+                [
+                    RASA,
+                    "run",
+                    "actions",
+                    "--port",
+                    str(self.action_port),
+                    "--actions",
+                    "actions",
+                ],
+                cwd=cwd,
+                env=self.env,
+                stdout=open(self.logs / f"{name}-actions.log", "w"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
+            )
+        args = [
+            RASA,
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(self.port),
+            "--interface",
+            "127.0.0.1",
+            "--credentials",
+            credentials,
+        ]
+        if endpoints:
+            args += ["--endpoints", endpoints]
+        began = time.monotonic()
+        self.rasa = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=self.env,
+            stdout=open(self.logs / f"{name}-rasa.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(f"http://127.0.0.1:{self.port}/", 600)
+        self.ready_seconds = time.monotonic() - began
+        if self.actions:
+            wait_for(f"http://127.0.0.1:{self.action_port}/health", 300)
+
+    @property
+    def url(self) -> str:
+        """The REST webhook of this server."""
+        return f"http://127.0.0.1:{self.port}/webhooks/rest/webhook"
+
+    def close(self) -> None:
+        """Stop the servers."""
+        for process in (self.rasa, self.actions):
+            if process and process.poll() is None:
+                process.terminate()
+                process.wait(60)
+
+
+def levels(
+    url: str, messages: list[str], users: list[int], seconds: float
+) -> list[Load]:
+    asyncio.run(run_load(url, 2, 5, messages))  # warm-up
+    return [asyncio.run(run_load(url, n, seconds, messages)) for n in users]
+
+
+def full_bot(
+    name: str, endpoints: str, db: Path, extra: dict[str, str] | None = None
+) -> Server:
+    """The full bot as `make run` starts it (actions, SQLite file `db`), no rate limits.
+
+    `extra` changes its environment (the levers).
+    """
+    return Server(
+        name,
+        ROOT,
+        ROOT / "models" / "iom.tar.gz",
+        endpoints,
+        "credentials.yml",
+        actions=True,
+        env={
+            **NO_LIMITS,
+            "TRACKER_URL": f"sqlite:///{db}",
+            **(extra or {}),
+        },
+    )
