@@ -67,7 +67,7 @@ PROFILE_PARTS = [
     ("NLU: lemmatizer (simplemma)", "iom/rasa/nlu/lemmatizers"),
     ("NLU: language detection (lexicons, lingua)", "iom/core/detection"),
     ("dialogue policies (predict next action)", "rasa/core/policies/"),
-    ("tracker store: redaction (presidio, phonenumbers)", "iom/core/redaction"),
+    ("tracker store: redaction (phonenumbers, python-stdnum)", "iom/core/redaction"),
     ("tracker store: SQL (SQLAlchemy, sqlite3)", "sqlalchemy/"),
     ("tracker (de)serialisation", "rasa/shared/core/trackers.py"),
     ("custom action call (HTTP client)", "aiohttp/"),

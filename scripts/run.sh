@@ -28,7 +28,7 @@ if "$BIN/python" -m iom.tools.supervision ping "$state"; then
 fi
 
 mkdir -p "$state/logs"
-"$BIN/python" -m iom.tools.supervision config run "$state" --enable-api "${RASA_ENABLE_API:-0}" >/dev/null
+"$BIN/python" -m iom.tools.supervision config run "$state" >/dev/null
 
 echo "Rasa:           http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook"
 echo "Action server:  http://$ACTION_HOST:$ACTION_PORT/health"

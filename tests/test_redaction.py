@@ -7,17 +7,24 @@ codes, and the hotline numbers and addresses the bot itself gives.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import unicodedata
+
 import pytest
 
 from iom.core.redaction import (
     Redactor,
     default_redactor,
     directory_contacts,
+    valid_card,
+    valid_iban,
     valid_id_card,
     valid_nrb,
     valid_passport,
     valid_pesel,
 )
+from tests.conftest import ROOT
 
 REDACT = [
     # phones, Polish and foreign, in the forms people type them
@@ -153,6 +160,9 @@ def test_directory_numbers_are_the_allow_list() -> None:
             "61 1090 1014 0000 0712 1981 2874",
             "61 1090 1014 0000 0712 1981 2875",
         ),
+        (valid_card, "4111 1111 1111 1111", "4111 1111 1111 1112"),
+        (valid_card, "5500-0000-0000-0004", "5500-0000-0000-0005"),
+        (valid_iban, "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 01"),
     ],
 )
 def test_check_digits(check, good: str, bad: str) -> None:
@@ -170,3 +180,62 @@ def test_any_country_iban() -> None:
     assert valid_iban("UA213223130000026007233566001")
     assert valid_iban("PL61 1090 1014 0000 0712 1981 2874")
     assert not valid_iban("UA213223130000026007233566002")
+
+
+# The checks behind each kind (python-stdnum since presidio-analyzer was dropped): a
+# wrong check digit is kept, the right one masked.
+CHECKED = [
+    ("card 4111 1111 1111 1111", "card [CARD]"),
+    ("card 4111 1111 1111 1112", "card 4111 1111 1111 1112"),
+    (
+        "karta 4111-1111-1111-1111 i 4111-1111-1111-1112",
+        "karta [CARD] i 4111-1111-1111-1112",
+    ),
+    ("karta 4111111111111111², ważna do 12/27", "karta [CARD]², ważna do 12/27"),
+    ("IBAN DE89 3704 0044 0532 0130 01", "IBAN DE89 3704 0044 0532 0130 01"),
+    ("IBAN: DE 89 3704 0044 0532 0130 00", "IBAN: [ACCOUNT]"),
+    ("UA21 3223 1300 0002 6007 2335 6600 1", "[ACCOUNT]"),
+    ("UA21 3223 1300 0002 6007 2335 6600 2", "UA21 3223 1300 0002 6007 2335 6600 2"),
+    ("urodzony 44051401459", "urodzony 44051401459"),
+    # 31 February: the check digit is right, the date is not; still someone's PESEL
+    ("urodzony 90023112347", "urodzony [PESEL]"),
+    # e-mail: any top-level domain, nothing looked up; no dot after "@" is no address
+    ("olena@example.museum", "[EMAIL]"),
+    ("pisz na x.y@bank.technology", "pisz na [EMAIL]"),
+    ("олена@пошта.укр", "[EMAIL]"),
+    ("a@localhost 12", "a@localhost 12"),
+    # the directory's own addresses, in any case
+    ("INFO@KCIK.PL nie odpisuje", "INFO@KCIK.PL nie odpisuje"),
+    ("pisałam do IOMWarsaw@iom.int", "pisałam do IOMWarsaw@iom.int"),
+]
+
+
+@pytest.mark.parametrize(("text", "stored"), CHECKED)
+def test_check_digits_decide(redactor: Redactor, text: str, stored: str) -> None:
+    assert redactor.redact(text) == stored
+
+
+def test_decomposed_letters_stay_inside_the_address(redactor: Redactor) -> None:
+    # "żółw" typed as letters + combining accents (NFD): the accents belong to the
+    # word, as they did for presidio's `regex` patterns, so the whole address goes.
+    text = "napisz: " + unicodedata.normalize("NFD", "żółw@wp.pl")
+    assert redactor.redact(text) == "napisz: [EMAIL]"
+
+
+def test_redaction_needs_no_presidio_spacy_or_network() -> None:
+    # The console's venv must not need any of these; e-mail checks download nothing.
+    code = (
+        "import sys\n"
+        "from iom.core.redaction import default_redactor\n"
+        "default_redactor().redact('a@b.pl 600 100 200 DE89370400440532013000')\n"
+        "heavy = {'presidio_analyzer', 'spacy', 'tldextract', 'regex', 'numpy'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

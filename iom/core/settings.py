@@ -34,6 +34,7 @@ class Settings:
     retention_days: int
     rasa_host: str
     rasa_port: int
+    rasa_enable_api: bool
     action_host: str
     action_port: int
     widget_host: str
@@ -124,6 +125,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 30, 1, 3650),
         rasa_host=_text(env, "RASA_HOST", "127.0.0.1"),
         rasa_port=_port(env, "RASA_PORT", 5005),
+        rasa_enable_api=_flag(env, "RASA_ENABLE_API"),
         action_host=_text(env, "ACTION_HOST", "127.0.0.1"),
         action_port=_port(env, "ACTION_PORT", 5055),
         widget_host=_text(env, "WIDGET_HOST", "127.0.0.1"),

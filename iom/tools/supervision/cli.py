@@ -36,12 +36,6 @@ def parser() -> argparse.ArgumentParser:
     kinds = config.add_subparsers(dest="kind", required=True)
     run = kinds.add_parser("run", help="make run (scripts/run.sh)")
     run.add_argument("state")
-    run.add_argument(
-        "--enable-api",
-        choices=("0", "1"),
-        default="0",
-        help="Rasa's HTTP API with RASA_API_TOKEN (scripts/run.sh checks the token)",
-    )
     topology = kinds.add_parser("topology", help="make topology (scripts/topology.sh)")
     topology.add_argument("state")
     topology.add_argument("--instances", type=int, required=True)
@@ -82,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return listen(args)
     if args.command == "config":
         if args.kind == "run":
-            env = run_env(settings.current(), enable_api=args.enable_api == "1")
+            config = settings.current()
+            env = run_env(config, enable_api=config.rasa_enable_api)
             programs, identifier = run_programs(env), "iom-run"
         else:
             programs, identifier = topology_programs(args), "iom-topology"

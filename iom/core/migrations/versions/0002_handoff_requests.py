@@ -34,7 +34,7 @@ def upgrade() -> None:
         )
         existing: set[str] = set()
     else:
-        existing = {i["name"] for i in inspector.get_indexes("handoff_requests")}
+        existing = {str(i["name"]) for i in inspector.get_indexes("handoff_requests")}
     for column in INDEXED:
         name = f"ix_handoff_requests_{column}"
         if name not in existing:
