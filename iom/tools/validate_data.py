@@ -33,8 +33,8 @@ def responses_uttered_by_actions() -> set[str]:
     names: set[str] = set()
     for path in [
         *(ROOT / "actions").glob("*.py"),
-        *(ROOT / "iom.rasa.channels").glob("*.py"),
-        ROOT / "iom.rasa.nlu" / "policy.py",
+        *(ROOT / "iom" / "rasa" / "channels").glob("*.py"),
+        ROOT / "iom" / "rasa" / "policy.py",
     ]:
         names.update(
             re.findall(
