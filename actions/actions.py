@@ -14,8 +14,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from iom.core import clarify
 from iom.core.cities import canonical_city
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
@@ -25,6 +28,10 @@ from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
 
 logger = logging.getLogger(__name__)
+# The city question's "anywhere in Poland" button: nationwide lines only.
+ANYWHERE = "*"
+# A typed answer to the city question longer than this is a sentence, not a town.
+MAX_TOWN_WORDS = 3
 Clock = Callable[[], datetime]
 
 
@@ -44,6 +51,8 @@ def _city(tracker: Tracker) -> str | None:
     A city the resolver does not know (a small town) is returned as written, so the
     user hears that no local office is known there instead of silence about it.
     """
+    if tracker.get_slot("city") == ANYWHERE:
+        return None
     entities = [str(v) for v in tracker.get_latest_entity_values("city")]
     for candidate in [*entities, tracker.latest_message.get("text") or ""]:
         city = canonical_city(candidate)
@@ -52,6 +61,17 @@ def _city(tracker: Tracker) -> str | None:
     if entities:
         return entities[0]
     return canonical_city(tracker.get_slot("city") or "")
+
+
+def _asked_topic(tracker: Tracker) -> str | None:
+    """The topic of the question that city_form interrupted (its user message)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            topic = topic_for(None, intent.get("name"))
+            if topic is not None:
+                return topic
+    return None
 
 
 def contact_lines(contact: Contact, language: str) -> str:
@@ -93,6 +113,8 @@ class ActionLookupContact(Action):
         language = _language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = topic_for(next(tracker.get_latest_entity_values("topic"), None), intent)
+        if topic is None and intent not in ("contact_iom",):
+            topic = _asked_topic(tracker)
         city = _city(tracker)
         try:
             directory = shared_store().get()
@@ -188,3 +210,95 @@ class ActionRequestHuman(Action):
                 response="utter_handoff_recorded_closed", next_open=next_open
             )
         return []
+
+
+def response_text(domain: dict[str, Any], response: str, language: str) -> str:
+    """A domain response's text in `language` (its first variation otherwise)."""
+    variations = domain.get("responses", {}).get(response) or [{}]
+    for variation in variations:
+        for condition in variation.get("condition") or []:
+            if (
+                condition.get("name") == "language"
+                and condition.get("value") == language
+            ):
+                return str(variation.get("text", ""))
+    return str(variations[0].get("text", ""))
+
+
+class ActionClarify(Action):
+    """Ask "did you mean…?" with the NLU's top candidates as buttons.
+
+    The candidates come from the message's intent ranking (iom.core.clarify); each
+    button's title is the domain response ``utter_title_<intent>`` in the user's
+    language, and "none of these" sends ``/deny`` (the rules then ask to rephrase).
+    """
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_clarify"
+
+    def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Utter utter_clarify with a button per candidate intent and "none"."""
+        language = _language(tracker)
+        responses = domain.get("responses", {})
+        offered = [i for i in _intents(domain) if f"utter_title_{i}" in responses]
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        buttons = [
+            {
+                "title": response_text(domain, f"utter_title_{intent}", language),
+                "payload": f"/{intent}",
+            }
+            for intent in clarify.candidates(ranking, offered)
+        ]
+        buttons.append(
+            {
+                "title": response_text(domain, "utter_title_none", language),
+                "payload": "/deny",
+            }
+        )
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
+
+
+def _intents(domain: dict[str, Any]) -> list[str]:
+    return [
+        i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])
+    ]
+
+
+class ValidateCityForm(FormValidationAction):
+    """city_form's answer: a known city in any case form, "anywhere", or a town.
+
+    A known city becomes its canonical name ("we Wrocławiu" -> Wrocław); a short
+    answer the resolver does not know is kept as written, so the lookup says that no
+    local office is known there and gives the nationwide lines; a longer sentence is
+    not a town, and the question is asked again.
+    """
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "validate_city_form"
+
+    def validate_city(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Resolve the city (see the class docstring)."""
+        text = str(slot_value or "").strip()
+        if text == ANYWHERE:
+            return {"city": ANYWHERE}
+        city = canonical_city(text)
+        if city:
+            return {"city": city}
+        words = text.split()
+        if 0 < len(words) <= MAX_TOWN_WORDS and all(w.isalpha() for w in words):
+            return {"city": text}
+        return {"city": None}

@@ -91,6 +91,9 @@ def main() -> None:
     sets += [
         ("v2", ROOT / "tests" / "nlu_heldout" / "v2", lang) for lang in LANGUAGES_V2
     ]
+    sets += [
+        ("v3", ROOT / "tests" / "nlu_heldout" / "v3", lang) for lang in LANGUAGES_V2
+    ]
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model)
@@ -129,7 +132,9 @@ def main() -> None:
         " optimistic) and `tests/nlu_heldout/{uk,ru}.yml` (written by a separate"
         " writer at the same time as, and blind to, the Ukrainian and Russian"
         " training data), v2 = `tests/nlu_heldout/v2/` (written later, blind to the"
-        " training data). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
+        " training data), v3 = `tests/nlu_heldout/v3/` (the seven topics added for"
+        " health, school, housing, interpreting, discrimination, unpaid wages and the"
+        " immigration office; written blind to their training data). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
         " per language.",
         "",
         "| set, language | n | accuracy | macro-F1 | recall danger | recall report_trafficking"

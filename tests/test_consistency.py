@@ -194,3 +194,22 @@ def test_paths_named_in_readme_exist() -> None:
         if not (ROOT / p).exists() and not p.startswith(("var/", "models/", "http"))
     ]
     assert not missing, f"README names missing paths: {missing}"
+
+
+# Intents whose messages city_form reads as the answer (a typed town) or that ask it
+# again ("yes"); every other intent leaves the city question.
+CITY_FORM_ANSWERS = {"ask_info_line", "nlu_fallback", "out_of_scope", "other_language"}
+
+
+def test_every_other_intent_leaves_the_city_question(domain: dict) -> None:
+    rules = load_yaml(ROOT / "data" / "rules" / "forms.yml")["rules"]
+    leaving = {
+        rule["steps"][0]["intent"]
+        for rule in rules
+        if rule.get("condition") == [{"active_loop": "city_form"}]
+        and "intent" in rule["steps"][0]
+        and {"action": "action_deactivate_loop"} in rule["steps"]
+    }
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    expected = intents - CITY_FORM_ANSWERS - {"affirm"}
+    assert expected <= leaving, sorted(expected - leaving)

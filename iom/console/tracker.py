@@ -21,7 +21,14 @@ from iom.core.language import SUPPORTED
 SAFETY_INTENTS = frozenset(
     {"immediate_danger", "report_trafficking", "ask_trafficking_signs"}
 )
-FALLBACK_ACTIONS = frozenset({"utter_clarify", "action_default_fallback"})
+FALLBACK_ACTIONS = frozenset(
+    {
+        "action_clarify",
+        "utter_clarify",
+        "utter_clarify_human",
+        "action_default_fallback",
+    }
+)
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 HANDOFF_ACTIONS = frozenset({"action_request_human"})
 BATCH = 20_000

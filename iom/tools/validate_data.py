@@ -4,8 +4,9 @@ Rasa 3.6's validator warns about every response not used in a story or rule, als
 when a custom action utters it (it cannot see `dispatcher.utter_message(response=)`).
 This script runs `rasa data validate` and fails on any warning, except "utterance X
 is not used in any story or rule" for responses that a module in `actions/` names as
-`response="X"` (or a channel or the language policy names as a constant). It also
-fails when such a response is missing from the domain.
+`response="X"` (or a channel or the language policy names as a constant), the button
+titles `utter_title_*` that action_clarify reads, and a form's `utter_ask_<slot>`. It
+also fails when such a response is missing from the domain.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def main() -> int:
     """Run the validator and judge its warnings."""
     by_actions = responses_uttered_by_actions()
     domain = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))
+    # action_clarify reads the button titles `utter_title_<intent>`; a form asks
+    # for each required slot with `utter_ask_<slot>` (Rasa's convention).
+    by_actions |= {r for r in domain["responses"] if r.startswith("utter_title_")}
+    by_actions |= {
+        f"utter_ask_{slot}"
+        for form in (domain.get("forms") or {}).values()
+        for slot in form.get("required_slots") or []
+    }
     missing = by_actions - set(domain["responses"])
     if missing:
         print(f"actions utter responses missing from domain.yml: {sorted(missing)}")
