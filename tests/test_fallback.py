@@ -107,9 +107,17 @@ def test_the_socketio_output_counts_what_it_sends() -> None:
         ('/switch_language{"language": "uk", "city": "X"}', "/switch_language"),
         ('/switch_language{"city": "Kraków"}', "/switch_language"),
         ('/ask_info_line{"language": "uk"}', "/ask_info_line"),
+        # the city question's buttons: a known city or "*" (anywhere), nothing else
+        ('/ask_info_line{"city": "Kraków"}', '/ask_info_line{"city": "Kraków"}'),
+        ('/ask_info_line{"city":"*"}', '/ask_info_line{"city": "*"}'),
+        ('/ask_info_line{"city": "Atlantis"}', "/ask_info_line"),
+        ('/ask_info_line{"city": "Kraków", "topic": "x"}', "/ask_info_line"),
+        ('/contact_iom{"city": "Kraków"}', "/contact_iom"),
         ("/greet", "/greet"),
         ("dzień dobry", "dzień dobry"),
     ],
 )
-def test_only_language_choices_keep_their_entity(typed: str, seen: str) -> None:
+def test_only_language_and_city_choices_keep_their_entity(
+    typed: str, seen: str
+) -> None:
     assert clean_text(typed) == seen

@@ -212,7 +212,9 @@ def detect_language(text: str, min_confidence: float = 0.75) -> Detection:
     if pl_hits != en_hits:
         return Detection("pl" if pl_hits > en_hits else "en", "lexicon")
 
-    if len(words) < 2 and len(joined) < 5:
+    # One word that no word list knows (a town, a name, a typo) is too little for
+    # lingua: "Zyrardow" must not switch an English conversation to Polish.
+    if len(words) < 2:
         return Detection(None, "too short to tell")
     code, confidence = _lingua_vote(joined, ("pl", "en"))
     if code is None or confidence < min_confidence:

@@ -20,6 +20,7 @@ import yaml
 from rasa.core.channels.channel import UserMessage
 
 from iom.core import settings
+from iom.core.cities import CITIES
 from iom.core.detection import detect_language
 from iom.core.language import SUPPORTED
 
@@ -58,19 +59,46 @@ def language_choice(stripped: str) -> str | None:
     return "/switch_language" + json.dumps({"language": code})
 
 
+_CITY_CHOICE = re.compile(r"^/ask_info_line(\{.*\})$", re.DOTALL)
+# The city question's "anywhere in Poland" button (actions.actions.ANYWHERE).
+ANYWHERE = "*"
+
+
+def city_choice(stripped: str) -> str | None:
+    """The canonical payload of a city-question button, if ``stripped`` is one.
+
+    `/ask_info_line{"city": "Kraków"}` with one of the assistant's cities (or `*`,
+    anywhere in Poland) and nothing else: it can set nothing but the city.
+    """
+    match = _CITY_CHOICE.match(stripped)
+    if not match:
+        return None
+    try:
+        entities = json.loads(match.group(1))
+    except ValueError:
+        return None
+    if not isinstance(entities, dict) or set(entities) != {"city"}:
+        return None
+    city = entities["city"]
+    if city != ANYWHERE and city not in CITIES:
+        return None
+    return "/ask_info_line" + json.dumps({"city": city}, ensure_ascii=False)
+
+
 def clean_text(text: str) -> str:
     """User text as the bot should see it.
 
     Control characters are removed. A typed `/intent{...}` command keeps only its
     `/intent` part, so nobody can set slots or confidences from the chat box; buttons
-    send plain `/intent` payloads, which pass unchanged, and the language question's
-    buttons `/switch_language{"language": "uk"}` (see :func:`language_choice`).
+    send plain `/intent` payloads, which pass unchanged, and so do the language
+    question's buttons `/switch_language{"language": "uk"}` (:func:`language_choice`)
+    and the city question's `/ask_info_line{"city": "Kraków"}` (:func:`city_choice`).
     """
     text = _CONTROL.sub("", text)
     stripped = text.strip()
     if not stripped.startswith("/"):
         return text
-    choice = language_choice(stripped)
+    choice = language_choice(stripped) or city_choice(stripped)
     if choice:
         return choice
     command = _COMMAND.match(stripped)
