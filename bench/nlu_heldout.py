@@ -56,6 +56,11 @@ async def predict(agent: Any, texts: list[str]) -> list[tuple[str, bool]]:
     return results
 
 
+def num(value: float) -> str:
+    """Three decimals, or a dash when the set has no message to measure it on."""
+    return "–" if value != value else f"{value:.3f}"
+
+
 def evaluate(pairs: list[tuple[str, str]], predicted: list[str]) -> dict[str, float]:
     gold = [intent for _, intent in pairs]
     labels = sorted(set(gold))
@@ -68,8 +73,12 @@ def evaluate(pairs: list[tuple[str, str]], predicted: list[str]) -> dict[str, fl
             gold, predicted, labels=labels, average="macro", zero_division=0
         ),
         **{
-            f"recall_{s}": recall_score(
-                gold, predicted, labels=[s], average="macro", zero_division=0
+            f"recall_{s}": (
+                recall_score(
+                    gold, predicted, labels=[s], average="macro", zero_division=0
+                )
+                if s in gold
+                else float("nan")  # no message of this intent in the set
             )
             for s in SAFETY
         },
@@ -132,9 +141,10 @@ def main() -> None:
         " optimistic) and `tests/nlu_heldout/{uk,ru}.yml` (written by a separate"
         " writer at the same time as, and blind to, the Ukrainian and Russian"
         " training data), v2 = `tests/nlu_heldout/v2/` (written later, blind to the"
-        " training data), v3 = `tests/nlu_heldout/v3/` (the seven topics added for"
-        " health, school, housing, interpreting, discrimination, unpaid wages and the"
-        " immigration office; written blind to their training data). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
+        " training data), v3 = `tests/nlu_heldout/v3/` (issue 15's topics, written"
+        " blind to their training data: health, school, housing, interpreting,"
+        " discrimination, and unpaid wages and immigration-office questions, which"
+        " are labelled ask_work_rights and ask_residence). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
         " per language.",
         "",
         "| set, language | n | accuracy | macro-F1 | recall danger | recall report_trafficking"
@@ -144,9 +154,10 @@ def main() -> None:
     for language, m, _ in rows:
         lines.append(
             f"| {language} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
-            f"{m['recall_immediate_danger']:.3f} | {m['recall_report_trafficking']:.3f} | "
-            f"{m['recall_ask_trafficking_signs']:.3f} | "
-            f"{m['recall_emotional_crisis']:.3f} | {m['safety_group_recall']:.3f} | "
+            f"{num(m['recall_immediate_danger'])} | "
+            f"{num(m['recall_report_trafficking'])} | "
+            f"{num(m['recall_ask_trafficking_signs'])} | "
+            f"{num(m['recall_emotional_crisis'])} | {num(m['safety_group_recall'])} | "
             f"{m['fallback_rate']:.3f} |"
         )
     lines += [

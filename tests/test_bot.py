@@ -101,7 +101,10 @@ def chat(agent: Agent, loop: Loop) -> Chat:
 def test_answers_in_the_users_language(
     chat: Chat, domain: dict, message: str, response: str, language: str
 ) -> None:
-    assert chat.say(message) == [text_of(domain, response, language)]
+    expected = [text_of(domain, response, language)]
+    if response == "utter_work_rights":  # followed by the forced-labour question
+        expected.append(text_of(domain, "utter_ask_forced_labour", language))
+    assert chat.say(message) == expected
 
 
 def test_danger_answer_starts_with_112(chat: Chat) -> None:
