@@ -23,9 +23,19 @@ from iom.core.cities import canonical_city
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
 from iom.core.handoff import STAFF_HOURS, record_handoff
-from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED
+from iom.core.language import (
+    DEFAULT_LANGUAGE,
+    EN_WORDS,
+    PL_WORDS,
+    RU_WORDS,
+    SUPPORTED,
+    UK_WORDS,
+    WORD,
+    fold,
+)
 from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
+from iom.core.safety import SAFETY_INTENTS
 
 logger = logging.getLogger(__name__)
 # The city question's "anywhere in Poland" button: nationwide lines only.
@@ -271,6 +281,21 @@ def _intents(domain: dict[str, Any]) -> list[str]:
     ]
 
 
+# Short answers that are a reply, not a town, in the four languages (most yes/no
+# words are in the language word lists; these are the ones two lists share).
+REPLY_WORDS = frozenset({"no", "nope", "ok", "okay", "so", "так", "да", "ні", "нет"})
+# Intents whose message city_form reads as a (possibly unknown) town.
+ANSWER_INTENTS = frozenset({"nlu_fallback", "ask_info_line", "out_of_scope"})
+
+
+def _reply_or_sentence(text: str) -> bool:
+    words = [fold(w) for w in WORD.findall(text)]
+    if not 0 < len(words) <= MAX_TOWN_WORDS or any(c.isdigit() for c in text):
+        return True
+    known = PL_WORDS | EN_WORDS | UK_WORDS | RU_WORDS | REPLY_WORDS
+    return any(w in known for w in words)
+
+
 class ValidateCityForm(FormValidationAction):
     """city_form's answer: a known city in any case form, "anywhere", or a town.
 
@@ -283,6 +308,29 @@ class ValidateCityForm(FormValidationAction):
     def name(self) -> str:
         """Action name in the domain."""
         return "validate_city_form"
+
+    async def extract_city(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The answer to the city question, or nothing (the form then lets go).
+
+        A call for help is never read as a town. A known city in any form is; so is
+        a short answer made of words no language word list knows (a small town,
+        whatever intent the model guessed for it); a longer message only when the
+        model found no other question in it.
+        """
+        if tracker.get_slot("requested_slot") != "city":
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in SAFETY_INTENTS or intent == "request_human" or not text:
+            return {}
+        if canonical_city(text) or not _reply_or_sentence(text):
+            return {"city": text}
+        return {"city": text} if intent in ANSWER_INTENTS else {}
 
     def validate_city(
         self,

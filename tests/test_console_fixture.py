@@ -39,7 +39,14 @@ CONVERSATIONS: dict[str, list[str]] = {
 
 # What a model is unsure about changes with every training run: the fallback
 # conversation goes on with these until one of them gets the clarification.
-FALLBACK_CANDIDATES = ["bla bla bla", "kjhg lkjh", "qwrty zxcvb plmokn", "zzzz hmm"]
+FALLBACK_CANDIDATES = [
+    "bla bla bla",
+    "kjhg lkjh",
+    "qwrty zxcvb plmokn",
+    "zzzz hmm",
+    "xqzt vbnm kjhg",
+    "ggg fff ddd",
+]
 
 
 def record_a_fallback(live_bot: LiveBot, sender: str, first_answer: str) -> None:
