@@ -70,7 +70,8 @@ def _city(tracker: Tracker) -> str | None:
             return city
     if entities:
         return entities[0]
-    return canonical_city(tracker.get_slot("city") or "")
+    slot = str(tracker.get_slot("city") or "")  # e.g. a town city_form kept
+    return (canonical_city(slot) or slot) if slot else None
 
 
 def _asked_topic(tracker: Tracker) -> str | None:
@@ -327,6 +328,8 @@ class ValidateCityForm(FormValidationAction):
         text = str(tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent in SAFETY_INTENTS or intent == "request_human" or not text:
+            return {}
+        if text.startswith("/"):  # a button: its entity fills the slot
             return {}
         if canonical_city(text) or not _reply_or_sentence(text):
             return {"city": text}
