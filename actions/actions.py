@@ -19,20 +19,11 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from iom.core import clarify
-from iom.core.cities import canonical_city
+from iom.core.cities import MAX_TOWN_WORDS, canonical_city, could_be_a_town
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
 from iom.core.handoff import STAFF_HOURS, record_handoff
-from iom.core.language import (
-    DEFAULT_LANGUAGE,
-    EN_WORDS,
-    PL_WORDS,
-    RU_WORDS,
-    SUPPORTED,
-    UK_WORDS,
-    WORD,
-    fold,
-)
+from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED
 from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
 from iom.core.safety import SAFETY_INTENTS
@@ -40,8 +31,8 @@ from iom.core.safety import SAFETY_INTENTS
 logger = logging.getLogger(__name__)
 # The city question's "anywhere in Poland" button: nationwide lines only.
 ANYWHERE = "*"
-# A typed answer to the city question longer than this is a sentence, not a town.
-MAX_TOWN_WORDS = 3
+# Intents whose message city_form reads as a (possibly unknown) town.
+ANSWER_INTENTS = frozenset({"nlu_fallback", "ask_info_line", "out_of_scope"})
 Clock = Callable[[], datetime]
 
 
@@ -282,21 +273,6 @@ def _intents(domain: dict[str, Any]) -> list[str]:
     ]
 
 
-# Short answers that are a reply, not a town, in the four languages (most yes/no
-# words are in the language word lists; these are the ones two lists share).
-REPLY_WORDS = frozenset({"no", "nope", "ok", "okay", "so", "так", "да", "ні", "нет"})
-# Intents whose message city_form reads as a (possibly unknown) town.
-ANSWER_INTENTS = frozenset({"nlu_fallback", "ask_info_line", "out_of_scope"})
-
-
-def _reply_or_sentence(text: str) -> bool:
-    words = [fold(w) for w in WORD.findall(text)]
-    if not 0 < len(words) <= MAX_TOWN_WORDS or any(c.isdigit() for c in text):
-        return True
-    known = PL_WORDS | EN_WORDS | UK_WORDS | RU_WORDS | REPLY_WORDS
-    return any(w in known for w in words)
-
-
 class ValidateCityForm(FormValidationAction):
     """city_form's answer: a known city in any case form, "anywhere", or a town.
 
@@ -331,7 +307,7 @@ class ValidateCityForm(FormValidationAction):
             return {}
         if text.startswith("/"):  # a button: its entity fills the slot
             return {}
-        if canonical_city(text) or not _reply_or_sentence(text):
+        if canonical_city(text) or could_be_a_town(text):
             return {"city": text}
         return {"city": text} if intent in ANSWER_INTENTS else {}
 
@@ -350,6 +326,5 @@ class ValidateCityForm(FormValidationAction):
         if city:
             return {"city": city}
         words = text.split()
-        if 0 < len(words) <= MAX_TOWN_WORDS and all(w.isalpha() for w in words):
-            return {"city": text}
-        return {"city": None}
+        short = 0 < len(words) <= MAX_TOWN_WORDS and all(w.isalpha() for w in words)
+        return {"city": text if short else None}

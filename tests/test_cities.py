@@ -101,3 +101,14 @@ def test_cyrillic_city_forms_resolve_like_polish_ones(text: str, city: str) -> N
 def test_cyrillic_words_that_are_not_cities() -> None:
     assert canonical_city("мені потрібна допомога") is None
     assert canonical_city("где получить карту") is None
+
+
+def test_could_be_a_town_tells_unknown_towns_from_replies() -> None:
+    from iom.core.cities import could_be_a_town
+
+    for town in ["Zyrardow", "Żyrardów", "Zakopane", "Кременчук"]:
+        assert could_be_a_town(town), town
+    for reply in ["nie", "no", "так", "нет", "yes", "tak", "ok", ""]:
+        assert not could_be_a_town(reply), reply
+    assert not could_be_a_town("I need help with my residence card please")
+    assert not could_be_a_town("00-950")

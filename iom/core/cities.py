@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from iom.core.language import CYRILLIC, WORD, _words, fold
+from iom.core.language import (
+    CYRILLIC,
+    EN_WORDS,
+    PL_WORDS,
+    RU_WORDS,
+    UK_WORDS,
+    WORD,
+    _words,
+    fold,
+)
 
 # --- city names ----------------------------------------------------------------
 CITIES: tuple[str, ...] = (
@@ -170,3 +179,25 @@ def looks_like_city(word: str) -> bool:
     if CYRILLIC.search(folded):
         return _cyrillic_city(folded) is not None
     return len(folded) >= 4 and folded.startswith(_CITY_PREFIXES)
+
+
+# An answer to "which city?" longer than this is a sentence, not a town.
+MAX_TOWN_WORDS = 3
+# Short replies that are not towns and that the word lists leave out (a word two
+# languages share is in neither list).
+REPLY_WORDS = frozenset({"no", "nope", "ok", "okay", "so", "так", "да", "ні", "нет"})
+
+
+def could_be_a_town(text: str) -> bool:
+    """Whether an answer to "which city?" may name a town the resolver does not know.
+
+    One to three words, letters only, none of them a word of the four languages'
+    word lists or a short reply ("nie", "no", "так"): "Zyrardow", "Nowy Targ".
+    """
+    words = WORD.findall(text)
+    if not 0 < len(words) <= MAX_TOWN_WORDS or any(c.isdigit() for c in text):
+        return False
+    if len("".join(words)) < len("".join(text.split())) - 2:  # mostly not letters
+        return False
+    known = PL_WORDS | EN_WORDS | UK_WORDS | RU_WORDS | REPLY_WORDS
+    return not any(fold(w) in known for w in words)
