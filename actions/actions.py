@@ -19,18 +19,21 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from iom.core import clarify
-from iom.core.cities import MAX_TOWN_WORDS, canonical_city, could_be_a_town
+from iom.core.cities import (
+    ANYWHERE,
+    MAX_TOWN_WORDS,
+    canonical_city,
+    could_be_a_town,
+)
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
 from iom.core.handoff import STAFF_HOURS, record_handoff
-from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED
+from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED, texts_by_language
 from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
 from iom.core.safety import SAFETY_INTENTS
 
 logger = logging.getLogger(__name__)
-# The city question's "anywhere in Poland" button: nationwide lines only.
-ANYWHERE = "*"
 # Intents whose message city_form reads as a (possibly unknown) town.
 ANSWER_INTENTS = frozenset({"nlu_fallback", "ask_info_line", "out_of_scope"})
 Clock = Callable[[], datetime]
@@ -115,7 +118,7 @@ class ActionLookupContact(Action):
         language = _language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = topic_for(next(tracker.get_latest_entity_values("topic"), None), intent)
-        if topic is None and intent not in ("contact_iom",):
+        if topic is None and intent != "contact_iom":
             topic = _asked_topic(tracker)
         city = _city(tracker)
         try:
@@ -217,14 +220,8 @@ class ActionRequestHuman(Action):
 def response_text(domain: dict[str, Any], response: str, language: str) -> str:
     """A domain response's text in `language` (its first variation otherwise)."""
     variations = domain.get("responses", {}).get(response) or [{}]
-    for variation in variations:
-        for condition in variation.get("condition") or []:
-            if (
-                condition.get("name") == "language"
-                and condition.get("value") == language
-            ):
-                return str(variation.get("text", ""))
-    return str(variations[0].get("text", ""))
+    texts = texts_by_language(variations)
+    return texts.get(language) or str(variations[0].get("text", ""))
 
 
 class ActionClarify(Action):

@@ -181,6 +181,8 @@ def looks_like_city(word: str) -> bool:
     return len(folded) >= 4 and folded.startswith(_CITY_PREFIXES)
 
 
+# The city question's "anywhere in Poland" answer: the nationwide lines only.
+ANYWHERE = "*"
 # An answer to "which city?" longer than this is a sentence, not a town.
 MAX_TOWN_WORDS = 3
 # Short replies that are not towns and that the word lists leave out (a word two

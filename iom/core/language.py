@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 LanguageCode = Literal["pl", "en", "uk", "ru"]
 SUPPORTED: tuple[LanguageCode, ...] = ("pl", "en", "uk", "ru")
@@ -251,3 +252,15 @@ def requested_language(text: str) -> LanguageCode | None:
                 continue
             return code
     return None
+
+
+def texts_by_language(variations: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """A domain response's texts, keyed by each variation's `language` condition."""
+    texts: dict[str, str] = {}
+    for variation in variations:
+        for condition in variation.get("condition") or []:
+            if condition.get("name") == "language":
+                texts.setdefault(
+                    str(condition.get("value")), str(variation.get("text", ""))
+                )
+    return texts

@@ -20,9 +20,9 @@ import yaml
 from rasa.core.channels.channel import UserMessage
 
 from iom.core import settings
-from iom.core.cities import CITIES
+from iom.core.cities import ANYWHERE, CITIES
 from iom.core.detection import detect_language
-from iom.core.language import SUPPORTED
+from iom.core.language import SUPPORTED, texts_by_language
 
 logger = logging.getLogger(__name__)
 
@@ -34,55 +34,51 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:[{@].*)?$", re.DOTALL)
 
 
-_LANGUAGE_CHOICE = re.compile(r"^/switch_language(\{.*\})$", re.DOTALL)
+def _button_choice(
+    stripped: str, intent: str, key: str, allowed: Callable[[Any], bool]
+) -> str | None:
+    """A button's ``/intent{"key": value}`` payload in canonical form, or None.
+
+    None unless the entity part is exactly ``key`` and ``allowed(value)``; the
+    caller then drops the entity part.
+    """
+    prefix = f"/{intent}"
+    if not stripped.startswith(prefix + "{"):
+        return None
+    try:
+        entities = json.loads(stripped[len(prefix) :])
+    except ValueError:
+        return None
+    if not isinstance(entities, dict) or set(entities) != {key}:
+        return None
+    if not allowed(entities[key]):
+        return None
+    return prefix + json.dumps({key: entities[key]}, ensure_ascii=False)
 
 
 def language_choice(stripped: str) -> str | None:
     """The canonical payload of a language-question button, if ``stripped`` is one.
 
-    `/switch_language{"language": "uk"}` with one of the four codes and nothing else
-    is the only command whose entity part passes: it can set nothing but the
-    conversation's language.
+    `/switch_language{"language": "uk"}` with one of the four codes and nothing else:
+    it can set nothing but the conversation's language.
     """
-    match = _LANGUAGE_CHOICE.match(stripped)
-    if not match:
-        return None
-    try:
-        entities = json.loads(match.group(1))
-    except ValueError:
-        return None
-    if not isinstance(entities, dict) or set(entities) != {"language"}:
-        return None
-    code = entities["language"]
-    if code not in SUPPORTED:
-        return None
-    return "/switch_language" + json.dumps({"language": code})
-
-
-_CITY_CHOICE = re.compile(r"^/ask_info_line(\{.*\})$", re.DOTALL)
-# The city question's "anywhere in Poland" button (actions.actions.ANYWHERE).
-ANYWHERE = "*"
+    return _button_choice(
+        stripped, "switch_language", "language", lambda code: code in SUPPORTED
+    )
 
 
 def city_choice(stripped: str) -> str | None:
     """The canonical payload of a city-question button, if ``stripped`` is one.
 
-    `/ask_info_line{"city": "Kraków"}` with one of the assistant's cities (or `*`,
-    anywhere in Poland) and nothing else: it can set nothing but the city.
+    `/ask_info_line{"city": "Kraków"}` with one of the assistant's cities (or
+    ANYWHERE, anywhere in Poland) and nothing else: it can set nothing but the city.
     """
-    match = _CITY_CHOICE.match(stripped)
-    if not match:
-        return None
-    try:
-        entities = json.loads(match.group(1))
-    except ValueError:
-        return None
-    if not isinstance(entities, dict) or set(entities) != {"city"}:
-        return None
-    city = entities["city"]
-    if city != ANYWHERE and city not in CITIES:
-        return None
-    return "/ask_info_line" + json.dumps({"city": city}, ensure_ascii=False)
+    return _button_choice(
+        stripped,
+        "ask_info_line",
+        "city",
+        lambda city: city == ANYWHERE or city in CITIES,
+    )
 
 
 def clean_text(text: str) -> str:
@@ -108,12 +104,7 @@ def clean_text(text: str) -> str:
 @lru_cache(maxsize=8)
 def _variations(domain_file: str, response: str = RESPONSE) -> dict[str, str]:
     domain = yaml.safe_load(Path(domain_file).read_text("utf-8"))
-    texts: dict[str, str] = {}
-    for variation in domain["responses"][response]:
-        for condition in variation.get("condition") or []:
-            if condition.get("name") == "language":
-                texts[condition["value"]] = variation["text"]
-    return texts
+    return texts_by_language(domain["responses"][response])
 
 
 def language_for(text: str, metadata: Any) -> str:
