@@ -27,7 +27,7 @@ from iom.core.cities import (
 )
 from iom.core.contacts import Contact, DirectoryError
 from iom.core.directory_store import shared_store
-from iom.core.handoff import STAFF_HOURS, record_handoff
+from iom.core.handoff import STAFF_HOURS, operators_online, record_handoff
 from iom.core.language import DEFAULT_LANGUAGE, SUPPORTED, texts_by_language
 from iom.core.lookup import find_contacts, topic_for
 from iom.core.opening_hours import format_local, open_state
@@ -173,7 +173,11 @@ class ActionLookupContact(Action):
 
 
 class ActionRequestHuman(Action):
-    """Record a handoff request and say honestly when staff may respond."""
+    """Record a handoff request and say honestly when staff may respond.
+
+    With an operator online (the console open), a person will join this chat;
+    otherwise the team's hours and the phone lines.
+    """
 
     def __init__(self, clock: Clock = utc_now, database_url: str | None = None):
         """``clock`` and ``database_url`` are fixed in tests."""
@@ -205,6 +209,9 @@ class ActionRequestHuman(Action):
                 "Could not record handoff for %s: %s", tracker.sender_id, error
             )
             dispatcher.utter_message(response="utter_handoff_not_recorded")
+            return []
+        if operators_online(self.database_url, now):
+            dispatcher.utter_message(response="utter_handoff_operator_online")
             return []
         state = open_state(STAFF_HOURS, now)
         if state.open_now:

@@ -16,3 +16,13 @@ export TRACKER_URL="${TRACKER_URL:-sqlite:///$VAR_DIR/rasa.db}"
 export RASA_TELEMETRY_ENABLED=false
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 mkdir -p "$VAR_DIR"
+# Rasa's HTTP API, for the console's live chat only (docs/console.md): on, on RASA_HOST
+# (127.0.0.1 unless set), and only with a token, generated once into var/ (mode 0600).
+export RASA_ENABLE_API="${RASA_ENABLE_API:-1}"
+if [ -z "${RASA_API_TOKEN:-}" ]; then
+    if [ ! -s "$VAR_DIR/rasa-api-token" ]; then
+        (umask 077 && head -c 36 /dev/urandom | base64 | tr -d '/+=\n' >"$VAR_DIR/rasa-api-token")
+    fi
+    RASA_API_TOKEN="$(cat "$VAR_DIR/rasa-api-token")"
+    export RASA_API_TOKEN
+fi

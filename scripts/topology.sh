@@ -55,6 +55,11 @@ secrets() {
     export POSTGRES_PASSWORD="${pg:-$POSTGRES_PASSWORD}"
     export REDIS_PASSWORD="${redis:-$REDIS_PASSWORD}"
     export TRACKER_URL="postgresql://rasa:${POSTGRES_PASSWORD}@127.0.0.1:${PG_PORT}/rasa"
+    # socket.io rooms shared by the Rasa instances (an operator's message reaches the
+    # widget whichever instance holds its socket); database 1, the lock store uses 0
+    export SOCKETIO_REDIS_URL="redis://:${REDIS_PASSWORD}@127.0.0.1:${REDIS_PORT}/1"
+    # the console reaches each instance's HTTP API directly (never through nginx)
+    export RASA_API_URL="${RASA_API_URL:-http://127.0.0.1:${RASA_INSTANCE_BASE_PORT}}"
 }
 
 as_postgres() {

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from iom.rasa.nlu.components import LANGUAGE_KEY
-from iom.rasa.policy import LanguagePolicy, choose_language
+from iom.rasa.policy import LanguagePolicy, OperatorPolicy, choose_language
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -197,3 +198,101 @@ def test_language_button_sets_the_slot(tmp_path: Path, domain: Domain) -> None:
     chosen, events = _predict(tmp_path, domain, SlotSet("language", "pl"), button)
     assert events == [SlotSet("language", "ru")]
     assert chosen is None
+
+
+def _operator_policy(tmp_path: Path) -> OperatorPolicy:
+    return OperatorPolicy.create(
+        OperatorPolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("operator_policy"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def _held(
+    domain: Domain, intent: str, joined: float, wrote: float
+) -> DialogueStateTracker:
+    """An operator joined at `joined`; the person wrote `intent` at `wrote`."""
+    parsed = {"name": intent, "confidence": 0.9}
+    return DialogueStateTracker.from_events(
+        "t",
+        [
+            ActionExecuted("action_listen"),
+            SlotSet("operator", "Anna", timestamp=joined),
+            UserUttered("text", intent=parsed, timestamp=wrote),
+        ],
+        slots=domain.slots,
+    )
+
+
+LISTEN = "action_listen"
+
+
+def _chosen(prediction: PolicyPrediction, domain: Domain) -> str | None:
+    if max(prediction.probabilities) == 0:
+        return None
+    best = prediction.probabilities.index(max(prediction.probabilities))
+    return domain.action_names_or_texts[best]
+
+
+@pytest.mark.parametrize(
+    ("intent", "chosen"),
+    [
+        ("ask_residence", LISTEN),  # the operator answers
+        ("request_human", LISTEN),
+        ("nlu_fallback", LISTEN),
+        ("immediate_danger", None),  # the rules give the safety answer at once
+        ("report_trafficking", None),
+        ("emotional_crisis", None),
+        ("ask_trafficking_signs", None),
+    ],
+)
+def test_operator_policy_listens_while_held_except_safety(
+    tmp_path: Path, domain: Domain, intent: str, chosen: str | None
+) -> None:
+    policy = _operator_policy(tmp_path)
+    prediction = policy.predict_action_probabilities(
+        _held(domain, intent, 1000.0, 1010.0), domain
+    )
+    assert _chosen(prediction, domain) == chosen
+    assert prediction.events == []
+
+
+def test_operator_policy_steps_aside_when_nobody_holds_the_chat(
+    tmp_path: Path, domain: Domain
+) -> None:
+    policy = _operator_policy(tmp_path)
+    tracker = _held(domain, "ask_residence", 1000.0, 1010.0)
+    tracker.update(SlotSet("operator", None, timestamp=1011.0))
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("text", intent={"name": "greet"}))
+    assert _chosen(policy.predict_action_probabilities(tracker, domain), domain) is None
+
+
+def test_operator_policy_times_out_when_the_console_died(
+    tmp_path: Path, domain: Domain
+) -> None:
+    policy = _operator_policy(tmp_path)
+    timeout = float(OperatorPolicy.get_default_config()["timeout"])
+    late = _held(domain, "ask_residence", 1000.0, 1000.0 + timeout + 1)
+    assert _chosen(policy.predict_action_probabilities(late, domain), domain) is None
+    # a message from the operator counts as activity
+    recent = _held(domain, "ask_residence", 1000.0, 1000.0 + timeout + 1)
+    recent.events.insert(
+        2, BotUttered("hi", metadata={"operator": "Anna"}, timestamp=1000.0 + timeout)
+    )
+    recent = DialogueStateTracker.from_events("t", list(recent.events), domain.slots)
+    assert (
+        _chosen(policy.predict_action_probabilities(recent, domain), domain) == LISTEN
+    )
+
+
+def test_operator_policy_does_not_act_after_its_own_listen(
+    tmp_path: Path, domain: Domain
+) -> None:
+    tracker = _held(domain, "ask_residence", 1000.0, 1010.0)
+    tracker.update(ActionExecuted("utter_operator_joined"))
+    prediction = _operator_policy(tmp_path).predict_action_probabilities(
+        tracker, domain
+    )
+    assert _chosen(prediction, domain) is None

@@ -9,6 +9,7 @@ import re
 import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_rasa_http_api_is_off_by_default(
     assert "Traceback" not in body
 
 
-@pytest.mark.parametrize("token", ["", "short-token"])
+@pytest.mark.parametrize("token", ["short-token", "x" * 31])
 def test_run_refuses_the_api_without_a_strong_token(token: str) -> None:
     env = {**os.environ, "RASA_ENABLE_API": "1", "RASA_API_TOKEN": token}
     done = subprocess.run(
@@ -72,6 +73,24 @@ def test_run_refuses_the_api_without_a_strong_token(token: str) -> None:
     )
     assert done.returncode == 2
     assert "RASA_API_TOKEN of at least 32 characters" in done.stderr
+
+
+def test_without_a_token_a_strong_one_is_generated_once(tmp_path: Path) -> None:
+    """make run turns the API on for the console with a generated token (mode 0600)."""
+    env = {**os.environ, "VAR_DIR": str(tmp_path)}
+    env.pop("RASA_API_TOKEN", None)
+    env.pop("RASA_ENABLE_API", None)
+    script = "source scripts/env.sh && echo $RASA_ENABLE_API $RASA_API_TOKEN"
+    runs = [
+        subprocess.run(
+            ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]  # generated once, then read back
+    enabled, token = runs[0]
+    assert enabled == "1" and len(token) >= 32
+    assert (tmp_path / "rasa-api-token").stat().st_mode & 0o777 == 0o600
 
 
 def test_services_listen_on_localhost_by_default() -> None:

@@ -1,4 +1,7 @@
-"""The operator console: FastAPI with server-rendered Jinja2 pages, no JavaScript.
+"""The operator console: FastAPI with server-rendered Jinja2 pages.
+
+Every page works without JavaScript; one small script of our own (static/console.js,
+no inline scripts) adds the live parts: the handoff badge and the live chat.
 
 This module only wires the app together: settings, the database, the background
 indexing job (lifespan), security headers, error pages, static files, templates and
@@ -23,7 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from iom.console.config import Settings
 from iom.console.deps import NeedLogin
-from iom.console.jobs import IndexJob
+from iom.console.jobs import HandBackJob, IndexJob
+from iom.console.live import Live
+from iom.console.rasa_api import RasaApi
 from iom.console.routes import ROUTERS
 from iom.console.templating import make_templates, render
 from iom.core import db
@@ -33,8 +38,8 @@ __all__ = ["Settings", "create_app", "intents_of"]
 logger = logging.getLogger("console")
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 
@@ -46,20 +51,24 @@ def intents_of(domain_file: Path) -> list[str]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Index new tracker events in the background while the app runs (jobs.py)."""
+    """Index new tracker events, hand back expired live chats (jobs.py)."""
     job = IndexJob(app.state.engine, app.state.settings.sync_seconds)
     app.state.index_job = job
+    hand_back = HandBackJob(app.state.live, app.state.settings.hand_back_check_seconds)
+    app.state.hand_back_job = hand_back
     job.start()
+    hand_back.start()
     try:
         yield
     finally:
+        await hand_back.stop()
         await job.stop()
 
 
 async def security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """CSP without scripts, no framing or sniffing, no referrer, nothing cached."""
+    """CSP with our own scripts only, no framing or sniffing, no referrer, no cache."""
     response = await call_next(request)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -117,6 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = db.engine_for(settings.database_url)
     app.state.intents = intents_of(settings.domain_file)
     app.state.templates = make_templates()
+    app.state.live = Live(
+        app.state.engine,
+        RasaApi(settings.rasa_api_url, settings.rasa_api_token),
+        settings.takeover_gone_seconds,
+        settings.takeover_idle_seconds,
+    )
     app.middleware("http")(security_headers)
     app.exception_handler(NeedLogin)(need_login)
     app.exception_handler(StarletteHTTPException)(http_error)

@@ -30,3 +30,16 @@ class Settings:
     sync_seconds: float = field(
         default_factory=lambda: settings.current().console_sync_seconds
     )
+    # Live operator conversations (live.py): Rasa's HTTP API on a private interface,
+    # with its token; when a console stops watching / an operator stops writing.
+    rasa_api_url: str = field(default_factory=lambda: settings.current().rasa_api_url)
+    rasa_api_token: str = field(
+        default_factory=lambda: settings.current().rasa_api_token
+    )
+    takeover_gone_seconds: float = field(
+        default_factory=lambda: settings.current().takeover_gone_seconds
+    )
+    takeover_idle_seconds: float = field(
+        default_factory=lambda: settings.current().takeover_idle_seconds
+    )
+    hand_back_check_seconds: float = 5.0

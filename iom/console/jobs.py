@@ -19,6 +19,7 @@ import logging
 import sqlalchemy as sa
 
 from iom.console import tracker
+from iom.console.live import Live
 
 logger = logging.getLogger("console.jobs")
 
@@ -42,12 +43,19 @@ class IndexJob:
         """
         async with self._lock:
             try:
-                return await asyncio.to_thread(tracker.sync, self.engine)
+                return await asyncio.to_thread(self.work)
             except Exception:
-                logger.exception("indexing new tracker events failed")
+                logger.exception("%s failed", self.what)
                 return 0
             finally:
                 self.runs += 1
+
+    what = "indexing new tracker events"
+    task_name = "console-index-sync"
+
+    def work(self) -> int:
+        """One run's work (in a worker thread)."""
+        return tracker.sync(self.engine)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -59,7 +67,7 @@ class IndexJob:
         """Start the periodic task (nothing if the interval is 0)."""
         if self.interval > 0 and self._task is None:
             self._stopping.clear()
-            self._task = asyncio.create_task(self._loop(), name="console-index-sync")
+            self._task = asyncio.create_task(self._loop(), name=self.task_name)
 
     async def stop(self) -> None:
         """Stop the periodic task, after the run in progress (if any) has finished."""
@@ -67,3 +75,22 @@ class IndexJob:
             self._stopping.set()
             await self._task
             self._task = None
+
+
+class HandBackJob(IndexJob):
+    """Gives chats back to the bot when their operator went away or sat idle.
+
+    Runs every `interval` seconds (live.py: `Live.hand_back_expired`); the person is
+    told and the bot answers again.
+    """
+
+    what = "handing back expired live chats"
+    task_name = "console-live-hand-back"
+
+    def __init__(self, live: Live, interval: float) -> None:
+        super().__init__(live.engine, interval)
+        self.live = live
+
+    def work(self) -> int:
+        """Hand back what expired; how many chats."""
+        return len(self.live.hand_back_expired())

@@ -131,6 +131,37 @@ handoff_requests = sa.Table(
     sa.Column("taken_by", sa.String(255)),
 )
 
+# Live operator conversations (iom/core/takeover.py, migration 0003). One row per
+# conversation an operator holds now (the primary key allows one holder); the audit log
+# keeps the history. Times are Unix seconds.
+takeovers = sa.Table(
+    "live_takeovers",
+    metadata,
+    sa.Column("conversation_id", sa.String(255), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+    sa.Column("active_at", sa.Float, nullable=False),
+)
+
+# Operators with the console open (its live stream touches the row).
+operator_presence = sa.Table(
+    "live_operator_presence",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False, index=True),
+)
+
+# Open widget sockets, written by the socket.io channel of every Rasa instance.
+widget_sockets = sa.Table(
+    "live_widget_sockets",
+    metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("connected_at", sa.Float, nullable=False),
+)
+
 # Rasa's SQLTrackerStore table (read only, except erasure).
 events = sa.Table(
     "events",

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from iom.core import db, settings
+import sqlalchemy as sa
+
+from iom.core import db, settings, takeover
 from iom.core.contacts import Hours, TimeRange
 
 
@@ -50,6 +52,18 @@ def record_handoff(
             )
         )
     return request
+
+
+def operators_online(url: str | None, now: datetime) -> bool:
+    """Whether an operator has the console open now (a person can join the chat).
+
+    A database error counts as "no": the person then gets the phone lines.
+    """
+    try:
+        engine = db.migrated_engine(url or database_url())
+        return takeover.operators_online(engine, now.timestamp()) > 0
+    except sa.exc.SQLAlchemyError:
+        return False
 
 
 def _staff_hours() -> Hours:

@@ -35,6 +35,11 @@ class Settings:
     rasa_host: str
     rasa_port: int
     rasa_enable_api: bool
+    rasa_api_url: str
+    rasa_api_token: str
+    socketio_redis_url: str | None
+    takeover_gone_seconds: float
+    takeover_idle_seconds: float
     action_host: str
     action_port: int
     widget_host: str
@@ -106,6 +111,11 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return _int(env, name, default, 1, 65535)
 
 
+def _local_rasa(env: Mapping[str, str]) -> str:
+    host = _text(env, "RASA_HOST", "127.0.0.1")
+    return f"http://{host}:{_port(env, 'RASA_PORT', 5005)}"
+
+
 def from_env(env: Mapping[str, str]) -> Settings:
     """The settings in `env`, with defaults, validated."""
     var_dir = Path(_text(env, "VAR_DIR", str(ROOT / "var")))
@@ -126,6 +136,15 @@ def from_env(env: Mapping[str, str]) -> Settings:
         rasa_host=_text(env, "RASA_HOST", "127.0.0.1"),
         rasa_port=_port(env, "RASA_PORT", 5005),
         rasa_enable_api=_flag(env, "RASA_ENABLE_API"),
+        # The console reaches Rasa's HTTP API here, on a private interface, with the
+        # token (live operator conversations, docs/console.md).
+        rasa_api_url=_url(env, "RASA_API_URL", None) or _local_rasa(env),
+        rasa_api_token=_text(env, "RASA_API_TOKEN", ""),
+        # Redis for socket.io messages between Rasa instances (the topology); unset:
+        # one instance delivers to its own sockets.
+        socketio_redis_url=_url(env, "SOCKETIO_REDIS_URL", None),
+        takeover_gone_seconds=_float(env, "TAKEOVER_GONE_SECONDS", 30, 3600),
+        takeover_idle_seconds=_float(env, "TAKEOVER_IDLE_SECONDS", 600, 86400),
         action_host=_text(env, "ACTION_HOST", "127.0.0.1"),
         action_port=_port(env, "ACTION_PORT", 5055),
         widget_host=_text(env, "WIDGET_HOST", "127.0.0.1"),

@@ -22,7 +22,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -138,3 +138,72 @@ def _language_known(tracker: DialogueStateTracker) -> bool:
         chosen_by_button(m) or choose_language(detection_of(m), None) in SUPPORTED
         for m in messages
     )
+
+
+OPERATOR_SLOT = "operator"
+OPERATOR_KEY = "operator"  # a bot event's metadata key naming the operator who wrote it
+
+
+def _operator_last_active(tracker: DialogueStateTracker) -> float | None:
+    """When an operator last joined or wrote in this conversation (Unix seconds)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, SlotSet) and event.key == OPERATOR_SLOT:
+            return event.timestamp if event.value else None
+        if isinstance(event, BotUttered) and (event.metadata or {}).get(OPERATOR_KEY):
+            return event.timestamp
+    return None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
+    is_trainable=False,
+)
+class OperatorPolicy(Policy):
+    """While a person from the team holds the chat, the bot listens, except for safety.
+
+    The console sets the ``operator`` slot when an operator joins and clears it when
+    they hand the chat back (iom/console/live.py). While it is set, this policy
+    predicts ``action_listen`` after every user message, with the highest priority,
+    so the message is stored like any other and the operator answers it; a danger,
+    trafficking or crisis message is left to the rules, which give the static safety
+    answer at once. If no operator has joined or written for ``timeout`` seconds (a
+    console that died without handing back), it steps aside and the bot answers.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Above the language policy (7) and the rules (6); a 20-minute timeout."""
+        return {"priority": 8, "timeout": 1200}
+
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """``action_listen`` at 1.0 while an operator holds the chat; else zeros."""
+        probabilities = self._default_predictions(domain)
+        message = tracker.latest_message
+        if (
+            message is not None
+            and tracker.latest_action_name == ACTION_LISTEN_NAME
+            and OPERATOR_SLOT in {slot.name for slot in domain.slots}
+            and tracker.get_slot(OPERATOR_SLOT)
+            and (message.intent or {}).get("name") not in SAFETY_INTENTS
+        ):
+            active = _operator_last_active(tracker)
+            if active is not None and message.timestamp - active <= float(
+                self.config["timeout"]
+            ):
+                probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        return self._prediction(probabilities)

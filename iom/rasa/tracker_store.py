@@ -58,7 +58,8 @@ def redact_event(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     """A serialised event as it may be stored.
 
     User text, its entities, slot values and user metadata are redacted; bot
-    messages (domain text only) are kept.
+    messages are kept (domain text only), except what a person from the team wrote
+    in a live conversation (metadata `operator`), which is free text and redacted.
     """
     kind = data.get("event")
     if kind == "user":
@@ -69,6 +70,13 @@ def redact_event(data: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
             _redact_text_and_entities(data["parse_data"], redactor)
         if data.get("metadata"):
             data["metadata"] = _redact_strings(data["metadata"], redactor)
+    elif (
+        kind == "bot"
+        and isinstance(data.get("metadata"), dict)
+        and data["metadata"].get("operator")
+        and isinstance(data.get("text"), str)
+    ):
+        data = dict(data, text=redactor.redact(data["text"]))
     elif kind == "slot" and data.get("value") is not None:
         data = dict(data, value=_redact_strings(data["value"], redactor))
     return data

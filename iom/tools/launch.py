@@ -45,7 +45,8 @@ def wait_for(url: str, seconds: float = 240) -> None:
 class LiveBot:
     """A Rasa server and an action server on free ports, with their own SQLite file."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, api_token: str | None = None) -> None:
+        """Start both; with `api_token`, Rasa's HTTP API is on with that token."""
         self.rasa_port, self.action_port = free_port(), free_port()
         self.widget_ports = [free_port(), free_port()]  # the origins Rasa allows
         self.db = tmp / "tracker.db"
@@ -69,6 +70,7 @@ class LiveBot:
             *("--model", str(MODEL), "--port", str(self.rasa_port)),
             *("--interface", "127.0.0.1", "--endpoints", "endpoints.yml"),
             *("--credentials", "credentials.yml"),
+            *(("--enable-api", "--auth-token", api_token) if api_token else ()),
         )
         wait_for(f"http://127.0.0.1:{self.action_port}/health")
         wait_for(f"http://127.0.0.1:{self.rasa_port}/")

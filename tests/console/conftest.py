@@ -37,6 +37,7 @@ GET_PAGES = [
     "/corrections",
     "/corrections/export?language=pl",
     "/handoffs",
+    "/live/fixture-pl-trafficking",
     "/directory",
     "/directory/kcik/edit",
     "/dashboard",

@@ -38,6 +38,9 @@ POSTS = [
     "/conversations/fixture-pl-trafficking/reveal",
     "/conversations/fixture-pl-trafficking/erase",
     "/handoffs/1",
+    "/live/fixture-pl-trafficking/join",
+    "/live/fixture-pl-trafficking/say",
+    "/live/fixture-pl-trafficking/leave",
     "/directory/kcik",
     "/directory/kcik/verify",
 ]

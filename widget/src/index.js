@@ -271,6 +271,15 @@ class ChatWidget {
       if (message.pending) item.classList.add("iomc-pending");
       return item;
     }
+    if (message.operator) {
+      // a person from the team wrote this (live chat): plain text, with who wrote it
+      const who = message.operator === "IOM" ? t.team : `${message.operator} · ${t.team}`;
+      return el("div", { class: "iomc-msg iomc-bot iomc-operator" }, [
+        el("span", { class: "iomc-who", text: who }),
+        el("span", { class: "iomc-sr-only", text: ": " }),
+        el("div", { class: "iomc-text", text: message.text || "" }),
+      ]);
+    }
     const body = el("div", { class: "iomc-text" });
     body.append(renderMarkdown(message.text || ""));
     const item = el("div", { class: "iomc-msg iomc-bot" }, [
@@ -366,6 +375,12 @@ class ChatWidget {
       this.flush();
     });
     socket.on("bot_uttered", (data) => this.onBot(data));
+    // a person from the team holds the chat: the message arrived, no bot answer comes
+    socket.on("user_received", () => {
+      this.state.awaiting = [];
+      this.hideTyping();
+      this.save();
+    });
     socket.on("connect_error", () => {
       this.confirmed = false;
       this.showOffline(true);
@@ -415,7 +430,9 @@ class ChatWidget {
     if (!text && !buttons.length) return;
     this.state.awaiting = []; // the bot answers: what was sent reached it
     this.hideTyping();
-    this.addMessage({ from: "bot", text, buttons });
+    const operator =
+      typeof data.operator === "string" && data.operator ? data.operator.slice(0, 40) : undefined;
+    this.addMessage({ from: "bot", text, buttons, operator });
   }
 
   showTyping() {

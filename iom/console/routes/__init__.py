@@ -7,6 +7,7 @@ from iom.console.routes import (
     dashboard,
     directory,
     handoffs,
+    live,
     users,
 )
 
@@ -15,6 +16,7 @@ ROUTERS = (
     conversations.router,
     corrections.router,
     handoffs.router,
+    live.router,
     directory.router,
     dashboard.router,
     audit.router,

@@ -25,7 +25,7 @@ from iom.console.deps import (
 )
 from iom.console.templating import render
 from iom.console.warsaw import DAY_SECONDS, day_start
-from iom.core import retention
+from iom.core import retention, takeover
 from iom.core.language import SUPPORTED
 
 router = APIRouter(tags=["conversations"])
@@ -169,6 +169,8 @@ def conversation(
             t.kind == "user" and masking.has_personal_data(t.text) for t in turns
         ),
         threshold=settings.low_confidence,
+        live_holder=takeover.holder(engine, sender_id),
+        widget_open=takeover.widget_open(engine, sender_id),
     )
 
 

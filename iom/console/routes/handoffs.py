@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from iom.console import auth, queries
 from iom.console.deps import Db, Operator, OperatorForm
 from iom.console.templating import render
+from iom.core import takeover
 
 router = APIRouter(tags=["handoffs"])
 
@@ -19,7 +20,15 @@ def handoffs(
     """Handoff requests, newest first; `status` filters (other values: all)."""
     wanted = status if status in queries.HANDOFF_STATUSES else None
     rows = queries.handoff_requests(engine, wanted)
-    return render(request, "handoffs.html", user=user, rows=rows, status=status)
+    return render(
+        request,
+        "handoffs.html",
+        user=user,
+        rows=rows,
+        status=status,
+        holders={row.conversation_id: row for row in takeover.held(engine)},
+        open_widgets=takeover.open_widgets(engine),
+    )
 
 
 @router.post("/handoffs/{request_id}")

@@ -134,13 +134,20 @@ def _answers(output: Any) -> int:
     )
 
 
+async def _never_held(sender_id: str) -> bool:
+    return False
+
+
 def never_silent(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    held: Callable[[str], Awaitable[bool]] = _never_held,
 ) -> Callable[[UserMessage], Awaitable[Any]]:
     """Wrap the agent's handler: a turn without any bot message gets the fallback.
 
     The output channel must count what it sends: Rasa's `CollectingOutputChannel`
     (`messages`) or an output with a `sent` counter (iom/rasa/channels/socketio.py).
+    A silent turn is expected while a person from the team holds the conversation
+    (`held`, asked only when the turn was silent).
     """
 
     async def handle(message: UserMessage) -> None:
@@ -149,7 +156,9 @@ def never_silent(
             await on_new_message(message)
         except Exception:  # the user still gets an answer; the error is logged
             logger.exception("processing failed (%s channel)", message.input_channel)
-        if _answers(message.output_channel) == before:
+        if _answers(message.output_channel) == before and not await held(
+            message.sender_id
+        ):
             logger.warning(
                 "no answer (%s channel): static fallback", message.input_channel
             )

@@ -191,6 +191,9 @@ def topology_programs(args: argparse.Namespace) -> list[Program]:
                     *("--interface", "127.0.0.1", "--port", str(port)),
                     *("--credentials", "credentials.yml"),
                     *("--endpoints", args.endpoints, "--cors", *args.cors.split()),
+                    # for the console only: a private port, a token (nginx never
+                    # forwards the API; topology.sh sets the token and Redis URL)
+                    *("--enable-api", "--auth-token", "%(ENV_RASA_API_TOKEN)s"),
                 ],
                 health=f"http://127.0.0.1:{port}/",
                 priority=30,
