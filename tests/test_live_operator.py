@@ -12,6 +12,7 @@ import asyncio
 import json
 import secrets
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,8 +99,8 @@ class Widget:
             await self.sio.eio.http.close()
 
 
-def stored(bot: LiveBot, sender: str) -> list[tuple[str, dict[str, Any]]]:
-    with sa.create_engine(f"sqlite:///{bot.db}").connect() as connection:
+def stored(engine: sa.engine.Engine, sender: str) -> list[tuple[str, dict[str, Any]]]:
+    with engine.connect() as connection:
         rows = connection.execute(
             sa.text(
                 "select type_name, data from events where sender_id=:s order by id"
@@ -109,9 +110,16 @@ def stored(bot: LiveBot, sender: str) -> list[tuple[str, dict[str, Any]]]:
     return [(row[0], json.loads(row[1])) for row in rows]
 
 
-async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
-    api = RasaApi(f"http://127.0.0.1:{bot.rasa_port}", TOKEN)
-    widget = await Widget.open(f"http://127.0.0.1:{bot.rasa_port}")
+async def takeover_flow(
+    socket_url: str, apis: list[RasaApi], engine: sa.engine.Engine
+) -> None:
+    """The whole flow; the console's calls go to each of `apis` in turn.
+
+    With two Rasa instances, the widget's socket is on one of them and the operator's
+    calls reach both: each message must arrive whichever instance emitted it.
+    """
+    api, other = apis[0], apis[-1]
+    widget = await Widget.open(socket_url)
     try:
         person = widget.session
         assert takeover.widget_open(engine, person)
@@ -132,15 +140,12 @@ async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
         assert "operator" not in joined  # the bot's text, not the operator's
 
         # the operator writes: one message, marked with the name only
-        seen = len(widget.messages)
-        api.say(
-            person, "Dzień dobry, tu Anna. Mój prywatny: 601 234 567.", "Anna", "olga"
-        )
-        message = (await widget.wait_for(seen + 1))[seen]
-        assert message == {
-            "text": "Dzień dobry, tu Anna. Mój prywatny: 601 234 567.",
-            "operator": "Anna",
-        }
+        for number, each in enumerate(apis, start=1):
+            text = f"Dzień dobry ({number}), tu Anna. Mój prywatny: 601 234 567."
+            seen = len(widget.messages)
+            each.say(person, text, "Anna", "olga")
+            message = (await widget.wait_for(seen + 1))[seen]
+            assert message == {"text": text, "operator": "Anna"}
 
         # the person writes: stored, acknowledged, no bot answer
         seen = len(widget.messages)
@@ -160,7 +165,7 @@ async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
         # hand back: the person is told, and the bot answers again
         takeover.release(engine, person, "olga")
         seen = len(widget.messages)
-        api.hand_back(person)
+        other.hand_back(person)
         left = (await widget.wait_for(seen + 1))[seen]
         assert left["text"] == text_of("utter_operator_left")
         seen = len(widget.messages)
@@ -168,11 +173,11 @@ async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
         answer = (await widget.wait_for(seen + 1))[seen]
         assert answer.get("text") and "operator" not in answer
 
-        events = stored(bot, person)
+        events = stored(engine, person)
         operator = [
             d for kind, d in events if kind == "bot" and d["metadata"].get("operator")
         ]
-        assert len(operator) == 1
+        assert len(operator) == len(apis)
         metadata = operator[0]["metadata"]
         assert (metadata["operator"], metadata["operator_user"]) == ("Anna", "olga")
         assert "601 234 567" not in operator[0]["text"]  # redacted before storage
@@ -184,7 +189,7 @@ async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
             for kind, d in events
             if kind == "slot" and d["name"] == "operator"
         ]
-        assert slots == ["Anna", None]
+        assert slots == ["Anna", "Anna", None, None]  # before and after `execute`
     finally:
         await widget.close()
 
@@ -192,7 +197,8 @@ async def _flow(bot: LiveBot, engine: sa.engine.Engine) -> None:
 def test_operator_takes_over_and_hands_back(
     bot: LiveBot, engine: sa.engine.Engine
 ) -> None:
-    asyncio.run(_flow(bot, engine))
+    url = f"http://127.0.0.1:{bot.rasa_port}"
+    asyncio.run(takeover_flow(url, [RasaApi(url, TOKEN)], engine))
 
 
 def test_the_api_refuses_a_wrong_token(bot: LiveBot) -> None:
@@ -217,3 +223,21 @@ def test_a_socket_that_closes_is_no_longer_open(
     while takeover.widget_open(engine, session) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not takeover.widget_open(engine, session)
+
+
+def test_joining_a_conversation_whose_session_must_start_anew(bot: LiveBot) -> None:
+    """`execute` starts a new session there; the operator slot must be in it."""
+    url = f"http://127.0.0.1:{bot.rasa_port}"
+    api = RasaApi(url, TOKEN)
+    api.join("no-session-yet", "Anna")
+    with urllib.request.urlopen(
+        f"{url}/conversations/no-session-yet/tracker?token={TOKEN}", timeout=30
+    ) as response:
+        tracker = json.load(response)
+    assert tracker["slots"]["operator"] == "Anna"
+    assert tracker["latest_action_name"] == "action_listen"
+    api.hand_back("no-session-yet")
+    with urllib.request.urlopen(
+        f"{url}/conversations/no-session-yet/tracker?token={TOKEN}", timeout=30
+    ) as response:
+        assert json.load(response)["slots"]["operator"] is None

@@ -7,22 +7,29 @@ Needs Debian's postgresql, redis-server and nginx (`make topology-deps`).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from iom.console.rasa_api import RasaApi
+from iom.core import db
 from iom.tools import supervision
 from iom.tools.launch import free_port
 from tests.conftest import MODEL, ROOT
+from tests.test_live_operator import takeover_flow
 from tests.test_supervision import (
     KCIK,
     SUPERVISORD,
@@ -91,6 +98,7 @@ def topo() -> Iterator[dict[str, Any]]:
         "TOPOLOGY_RATE_PER_MIN": "0",
         "RATE_LIMIT_SENDER_PER_MIN": "30",
         "TOPOLOGY_ENDPOINTS": "deploy/endpoints.yml",
+        "RASA_API_TOKEN": secrets.token_urlsafe(36),
     }
     for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "TRACKER_URL"):
         env.pop(name, None)
@@ -111,6 +119,28 @@ def topo() -> Iterator[dict[str, Any]]:
             if supervision.alive(state):  # down failed: do not leave it running
                 os.kill(supervision.connect(state).supervisor.getPID(), signal.SIGKILL)
             shutil.rmtree(state, ignore_errors=True)
+
+
+def test_live_operator_messages_reach_the_widget_from_either_instance(
+    topo: dict[str, Any],
+) -> None:
+    """The takeover flow through nginx, the console calling both Rasa instances.
+
+    The widget's socket lives on one instance; what the operator sends through the
+    other reaches it through Redis (SOCKETIO_REDIS_URL, python-socketio's
+    AsyncRedisManager). Tables and events are in the topology's PostgreSQL.
+    """
+    tracker_url = topology("env", topo["env"]).strip().split("=", 1)[1]
+    engine = db.migrated_engine(tracker_url)
+    token = topo["env"]["RASA_API_TOKEN"]
+    apis = [RasaApi(f"http://127.0.0.1:{port}", token) for port in topo["instances"]]
+    asyncio.run(takeover_flow(f"http://127.0.0.1:{topo['nginx']}", apis, engine))
+    # nginx never forwards the HTTP API, token or not
+    for path in ("/conversations/x/tracker/events", "/model", "/status"):
+        request = f"http://127.0.0.1:{topo['nginx']}{path}?token={token}"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 404
 
 
 def test_one_rasa_instance_killed_nginx_serves_from_the_other(

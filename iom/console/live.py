@@ -13,6 +13,7 @@ The rules live here, the HTTP handling in routes/live.py:
 - Handing back, or a console that went away (`gone_after` seconds without its live
   stream) or sat idle (`idle_after` seconds without writing), gives the chat back
   to the bot and tells the person (HandBackJob, jobs.py).
+- Joining takes the chat's open handoff requests (`in_progress`, by the operator).
 - Every join, message and hand-back is in the audit log (never the message text).
 """
 
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 from iom.console import auth, masking
 from iom.console.auth import User
 from iom.console.rasa_api import RasaApi, RasaApiError
-from iom.core import db, takeover
+from iom.core import db, handoff, takeover
 from iom.core.safety import SAFETY_INTENTS
 
 logger = logging.getLogger("console.live")
@@ -96,6 +97,7 @@ class Live:
         except RasaApiError as error:
             takeover.release(self.engine, conversation_id, user.username)
             raise LiveError(502, str(error)) from error
+        handoff.take_requests(self.engine, conversation_id, user.username)
         auth.record(self.engine, user.username, "live_join", conversation_id, shown)
         return shown
 

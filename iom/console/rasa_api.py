@@ -67,22 +67,26 @@ class RasaApi:
         path = f"/conversations/{quote(conversation_id, safe='')}/tracker/events"
         self._post(path, events, **DELIVER)
 
-    def _execute(self, conversation_id: str, action: str) -> None:
+    def _execute(
+        self, conversation_id: str, action: str, then: list[dict[str, Any]]
+    ) -> None:
         """Run one response, then listen, as after a turn of the bot's own.
 
         Rasa's `execute` runs just the action; without the `action_listen` after it,
         the person's next message would not follow a listen, and the rules (the
-        safety answers among them) would not match it.
+        safety answers among them) would not match it. `then` is appended after the
+        listen: a slot event sent before `execute` is not part of a session that
+        `execute` had to start anew (its timestamp is older), so it is sent again.
         """
         path = f"/conversations/{quote(conversation_id, safe='')}/execute"
         self._post(path, {"name": action}, output_channel="socketio")
-        self._events(conversation_id, [LISTEN])
+        self._events(conversation_id, [LISTEN, *then])
 
     def join(self, conversation_id: str, display_name: str) -> None:
         """The bot stops answering (except safety); the person is told."""
-        slot = {"event": "slot", "name": OPERATOR_SLOT, "value": display_name}
-        self._events(conversation_id, [slot])
-        self._execute(conversation_id, "utter_operator_joined")
+        slot = [{"event": "slot", "name": OPERATOR_SLOT, "value": display_name}]
+        self._events(conversation_id, slot)  # the bot listens from now on
+        self._execute(conversation_id, "utter_operator_joined", slot)
 
     def say(
         self, conversation_id: str, text: str, display_name: str, username: str
@@ -95,11 +99,9 @@ class RasaApi:
 
     def hand_back(self, conversation_id: str) -> None:
         """The bot answers again (any open question is dropped); the person is told."""
-        self._events(
-            conversation_id,
-            [
-                {"event": "slot", "name": OPERATOR_SLOT, "value": None},
-                {"event": "active_loop", "name": None},
-            ],
-        )
-        self._execute(conversation_id, "utter_operator_left")
+        back = [
+            {"event": "slot", "name": OPERATOR_SLOT, "value": None},
+            {"event": "active_loop", "name": None},
+        ]
+        self._events(conversation_id, back)
+        self._execute(conversation_id, "utter_operator_left", back)

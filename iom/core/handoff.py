@@ -79,3 +79,16 @@ def _staff_hours() -> Hours:
 # When operators review handoff requests (a product setting, not a sourced fact):
 # Monday-Friday 09:00-17:00 Europe/Warsaw; see docs/contacts.md.
 STAFF_HOURS = _staff_hours()
+
+
+def take_requests(engine: sa.engine.Engine, conversation_id: str, username: str) -> int:
+    """Mark the conversation's open requests `in_progress`, taken by `username`."""
+    table = db.handoff_requests
+    with engine.begin() as connection:
+        result = connection.execute(
+            table.update()
+            .where(table.c.conversation_id == conversation_id)
+            .where(table.c.status == "open")
+            .values(status="in_progress", taken_by=username)
+        )
+    return int(result.rowcount)
