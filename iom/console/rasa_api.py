@@ -29,6 +29,8 @@ from urllib.parse import quote, urlencode
 DELIVER = {"output_channel": "socketio", "execute_side_effects": "true"}
 OPERATOR_SLOT = "operator"
 LISTEN = {"event": "action", "name": "action_listen"}
+RESPONSE_JOINED = "utter_operator_joined"
+RESPONSE_LEFT = "utter_operator_left"
 
 
 class RasaApiError(RuntimeError):
@@ -86,7 +88,7 @@ class RasaApi:
         """The bot stops answering (except safety); the person is told."""
         slot = [{"event": "slot", "name": OPERATOR_SLOT, "value": display_name}]
         self._events(conversation_id, slot)  # the bot listens from now on
-        self._execute(conversation_id, "utter_operator_joined", slot)
+        self._execute(conversation_id, RESPONSE_JOINED, slot)
 
     def say(
         self, conversation_id: str, text: str, display_name: str, username: str
@@ -104,4 +106,4 @@ class RasaApi:
             {"event": "active_loop", "name": None},
         ]
         self._events(conversation_id, back)
-        self._execute(conversation_id, "utter_operator_left", back)
+        self._execute(conversation_id, RESPONSE_LEFT, back)

@@ -28,18 +28,20 @@ IGNORED = ("DeprecationWarning", "MovedIn20Warning", "PyparsingDeprecationWarnin
 def responses_uttered_by_actions() -> set[str]:
     """Response names that code utters, not a story or rule.
 
-    `response="..."` in actions/ and iom/rasa/channels/, and the `RESPONSE` and
-    `ASK_LANGUAGE` constants (the language policy predicts `utter_ask_language`).
+    `response="..."` in actions/ and iom/rasa/channels/, and the `RESPONSE*` and
+    `ASK_LANGUAGE` constants (the language policy predicts `utter_ask_language`; the
+    console's live chat runs `RESPONSE_JOINED` and `RESPONSE_LEFT` through Rasa's API).
     """
     names: set[str] = set()
     for path in [
         *(ROOT / "actions").glob("*.py"),
         *(ROOT / "iom" / "rasa" / "channels").glob("*.py"),
         ROOT / "iom" / "rasa" / "policy.py",
+        ROOT / "iom" / "console" / "rasa_api.py",  # the live chat runs two responses
     ]:
         names.update(
             re.findall(
-                r'(?:response=|RESPONSE = |ASK_LANGUAGE = )"(utter_\w+)"',
+                r'(?:response=|RESPONSE\w* = |ASK_LANGUAGE = )"(utter_\w+)"',
                 path.read_text("utf-8"),
             )
         )
