@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -94,6 +95,43 @@ def test_the_socketio_output_counts_what_it_sends() -> None:
     )
     assert output.sent == 1 and server.emitted[0][0] == "bot_uttered"
     assert "112" in server.emitted[0][1]["text"] and server.emitted[0][2] == "s1"
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.emitted: list[tuple[str, Any, Any]] = []
+
+    async def emit(self, event: str, data: Any, room: Any = None) -> None:
+        self.emitted.append((event, data, room))
+
+
+def test_a_silent_turn_while_an_operator_holds_the_chat_stays_silent() -> None:
+    server = _Server()
+    output = CountingSocketIOOutput(server, "bot_uttered")
+    asked: list[str] = []
+
+    async def silent(message: UserMessage) -> None:
+        return None
+
+    async def held(sender_id: str) -> bool:
+        asked.append(sender_id)
+        return True
+
+    message = UserMessage("cześć", output, "s1", input_channel="socketio")
+    asyncio.run(never_silent(silent, held)(message))
+    assert output.sent == 0 and server.emitted == [] and asked == ["s1"]
+
+
+def test_an_operator_message_reaches_the_widget_whole_with_the_name() -> None:
+    server = _Server()
+    output = CountingSocketIOOutput(server, "bot_uttered")
+    text = "Dzień dobry.\n\nTu Anna z zespołu IOM."
+    message = {"text": text, "operator": "Anna", "operator_user": "olga", "x": 1}
+    asyncio.run(output.send_response("s1", message))
+    # one message (Rasa would split it at the blank line), the name, nothing else
+    assert server.emitted == [("bot_uttered", {"text": text, "operator": "Anna"}, "s1")]
+    asyncio.run(output.send_response("s1", {"text": "A.\n\nB."}))
+    assert [e[1] for e in server.emitted[1:]] == [{"text": "A."}, {"text": "B."}]
 
 
 @pytest.mark.parametrize(

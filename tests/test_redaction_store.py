@@ -118,6 +118,18 @@ def test_events_without_personal_data_are_unchanged() -> None:
     assert redact_event(slot, redactor) == slot
 
 
+def test_what_an_operator_wrote_is_redacted_the_bots_own_text_is_not() -> None:
+    redactor = default_redactor()
+    text = "Proszę zadzwonić 601 234 567 albo KCIK +48 22 628 01 20."
+    operator = BotUttered(text, metadata={"operator": "Anna"}).as_dict()
+    stored = redact_event(operator, redactor)
+    assert "601 234 567" not in stored["text"] and "[PHONE]" in stored["text"]
+    assert "+48 22 628 01 20" in stored["text"]  # a public directory number stays
+    assert stored["metadata"] == {"operator": "Anna"}
+    bot = BotUttered(text, metadata={"utter_action": "utter_x"}).as_dict()
+    assert redact_event(bot, redactor) == bot  # domain text, kept as written
+
+
 def test_live_server_stores_redacted_text(live_bot: LiveBot) -> None:
     sender = uuid.uuid4().hex
     answer = live_bot.say(

@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             log_level="warning",
             server_header=False,
+            # the live event streams never end by themselves: stop waiting for them
+            timeout_graceful_shutdown=3,
         )
         return 0
     db.migrate(url)
