@@ -108,6 +108,33 @@ corrections = sa.Table(
     sa.Column("corrected_intent", sa.String(64), nullable=False),
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("at", sa.Float, nullable=False),
+    # Added by 0003: an admin's review (pending / accepted / rejected) decides whether
+    # the correction becomes a training example (iom/core/learning); entities as
+    # JSON [{"start", "end", "entity", "value"?}] over `text`, or NULL.
+    sa.Column("status", sa.String(16), nullable=False, default="pending", index=True),
+    sa.Column("reviewed_by", sa.String(64)),
+    sa.Column("reviewed_at", sa.Float),
+    sa.Column("entities", sa.Text),
+)
+
+# The model registry (0003): every model the learning loop trained, its gate report
+# and whether it is live (iom/core/learning/registry.py, iom/tools/retrain.py).
+models = sa.Table(
+    "console_models",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    # training, evaluating, live, retired, refused, failed, deleted
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("stage", sa.String(255)),
+    sa.Column("path", sa.String(1024)),
+    sa.Column("parent_id", sa.String(32)),
+    sa.Column("data_diff", sa.Text),
+    sa.Column("gate", sa.Text),
+    sa.Column("report_dir", sa.String(1024)),
+    sa.Column("promoted_at", sa.Float),
+    sa.Column("promoted_by", sa.String(64)),
 )
 
 state = sa.Table(
@@ -181,6 +208,26 @@ def migrate(url: str) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.5 * (attempt + 1))
+
+
+def append_audit(
+    engine: sa.engine.Engine,
+    username: str,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one line to the audit log (the console and the retrain tool write it)."""
+    with engine.begin() as connection:
+        connection.execute(
+            audit.insert().values(
+                at=time.time(),
+                username=username,
+                action=action,
+                target=target,
+                detail=detail,
+            )
+        )
 
 
 @lru_cache(maxsize=8)

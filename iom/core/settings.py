@@ -35,6 +35,11 @@ class Settings:
     rasa_host: str
     rasa_port: int
     rasa_enable_api: bool
+    rasa_api_token: str
+    rasa_api_urls: tuple[str, ...]
+    models_keep: int
+    live_model: Path
+    candidates_dir: Path
     action_host: str
     action_port: int
     widget_host: str
@@ -102,6 +107,18 @@ def _exit_url(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _urls(env: Mapping[str, str], host: str, port: int) -> tuple[str, ...]:
+    """RASA_API_URLS: the Rasa instances a new model is loaded into.
+
+    Space separated; by default the one of RASA_HOST and RASA_PORT.
+    """
+    raw = env.get("RASA_API_URLS", "").split()
+    for url in raw:
+        if not re.match(r"^https?://\S+$", url):
+            raise SettingsError(f"RASA_API_URLS: {url!r} is not an http(s) URL")
+    return tuple(u.rstrip("/") for u in raw) or (f"http://{host}:{port}",)
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return _int(env, name, default, 1, 65535)
 
@@ -109,6 +126,8 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
 def from_env(env: Mapping[str, str]) -> Settings:
     """The settings in `env`, with defaults, validated."""
     var_dir = Path(_text(env, "VAR_DIR", str(ROOT / "var")))
+    rasa_host = _text(env, "RASA_HOST", "127.0.0.1")
+    rasa_port = _port(env, "RASA_PORT", 5005)
     widget_port = _port(env, "WIDGET_PORT", 8080)
     # Unset, empty or "*": no origin check (Rasa's behaviour); scripts/env.sh sets the
     # widget page's origins for `make run`.
@@ -123,9 +142,18 @@ def from_env(env: Mapping[str, str]) -> Settings:
         ),
         domain_file=Path(_text(env, "DOMAIN_FILE", str(ROOT / "domain.yml"))),
         retention_days=_int(env, "RETENTION_DAYS", 30, 1, 3650),
-        rasa_host=_text(env, "RASA_HOST", "127.0.0.1"),
-        rasa_port=_port(env, "RASA_PORT", 5005),
+        rasa_host=rasa_host,
+        rasa_port=rasa_port,
         rasa_enable_api=_flag(env, "RASA_ENABLE_API"),
+        rasa_api_token=env.get("RASA_API_TOKEN", "").strip(),
+        rasa_api_urls=_urls(env, rasa_host, rasa_port),
+        models_keep=_int(env, "MODELS_KEEP", 3, 1, 100),
+        live_model=Path(
+            _text(env, "LIVE_MODEL", str(ROOT / "models" / "iom.tar.gz"))
+        ).resolve(),
+        candidates_dir=Path(
+            _text(env, "CANDIDATES_DIR", str(ROOT / "models" / "candidates"))
+        ).resolve(),
         action_host=_text(env, "ACTION_HOST", "127.0.0.1"),
         action_port=_port(env, "ACTION_PORT", 5055),
         widget_host=_text(env, "WIDGET_HOST", "127.0.0.1"),

@@ -7,6 +7,7 @@ from iom.console.routes import (
     dashboard,
     directory,
     handoffs,
+    models,
     users,
 )
 
@@ -14,6 +15,7 @@ ROUTERS = (
     users.router,
     conversations.router,
     corrections.router,
+    models.router,
     handoffs.router,
     directory.router,
     dashboard.router,
