@@ -410,6 +410,8 @@ def test_learning_settings() -> None:
     config = settings.from_env({"RASA_API_URLS": "http://a:5011 http://b:5012/"})
     assert config.rasa_api_urls == ("http://a:5011", "http://b:5012")
     assert config.models_keep == 3
+    assert (config.gate_min_safety_recall, config.gate_max_safety_drop) == (0.98, 0.0)
+    assert config.gate_max_f1_drop == 0.01
     assert settings.from_env({"RASA_PORT": "5999"}).rasa_api_urls == (
         "http://127.0.0.1:5999",
     )

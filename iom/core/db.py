@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "console_alembic_version"
@@ -204,6 +205,8 @@ def migrate(url: str) -> None:
             sa.exc.OperationalError,
             sa.exc.IntegrityError,
             sa.exc.ProgrammingError,
+            # the other process moved the version row on between our read and write
+            CommandError,
         ):
             if attempt == 4:
                 raise

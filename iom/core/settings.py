@@ -40,6 +40,9 @@ class Settings:
     models_keep: int
     live_model: Path
     candidates_dir: Path
+    gate_min_safety_recall: float
+    gate_max_safety_drop: float
+    gate_max_f1_drop: float
     action_host: str
     action_port: int
     widget_host: str
@@ -151,6 +154,9 @@ def from_env(env: Mapping[str, str]) -> Settings:
         live_model=Path(
             _text(env, "LIVE_MODEL", str(ROOT / "models" / "iom.tar.gz"))
         ).resolve(),
+        gate_min_safety_recall=_float(env, "GATE_MIN_SAFETY_RECALL", 0.98, 1),
+        gate_max_safety_drop=_float(env, "GATE_MAX_SAFETY_DROP", 0.0, 1),
+        gate_max_f1_drop=_float(env, "GATE_MAX_F1_DROP", 0.01, 1),
         candidates_dir=Path(
             _text(env, "CANDIDATES_DIR", str(ROOT / "models" / "candidates"))
         ).resolve(),

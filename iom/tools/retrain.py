@@ -575,9 +575,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             model = rollback(engine, args.by, paths, config)
             print(f"rolled back: {model.id} is live ({model.stage})")
             return
-        model = run(
-            engine, args.by, paths, config, gate.Thresholds(), not args.no_promote
+        thresholds = gate.Thresholds(
+            min_regression_recall=config.gate_min_safety_recall,
+            max_safety_drop=config.gate_max_safety_drop,
+            max_f1_drop=config.gate_max_f1_drop,
         )
+        model = run(engine, args.by, paths, config, thresholds, not args.no_promote)
     print(f"candidate {model.id}: {model.status} ({model.stage})")
     print(f"report: {Path(model.report_dir or '') / 'report.md'}")
     if model.status == "refused":
