@@ -35,6 +35,7 @@ from iom.console import auth, tracker
 from iom.console.app import Settings, create_app
 from iom.core import db
 from iom.core.learning import registry
+from iom.core.safety import SAFETY_INTENTS
 from iom.tools.launch import MODEL, LiveBot
 from tests.console.conftest import PASSWORD, login
 
@@ -47,7 +48,6 @@ CORRECTED = [
     ("где купить сим карту", "ru", "out_of_scope"),
     ("як відкрити рахунок у банку", "uk", "out_of_scope"),
 ]
-GATE_FLOOR, GATE_DROP = "0.94", "0.06"
 LOAD_MESSAGES = ["cześć", "what is the phone number of IOM?", "где купить сим карту"]
 
 
@@ -184,14 +184,15 @@ def test_corrections_retrain_gate_live_swap_under_load_and_rollback(
             # 3. make retrain, with users talking across the swap.
             # for `make retrain` and for the console's rollback button alike
             monkeypatch.setenv("RASA_API_URLS", bot.url)
-            # Training noise: two retrains on the same data differ by about one
-            # message of the 18 per language of the safety regression set and by
-            # up to 2 of ~150 held-out safety messages (docs/nlu.md), so the
-            # issue's zero tolerance refuses any retrain. Here the gate allows one
-            # regression-set message; test_harmful_correction shows it still refuses
-            # danger relabelled as greetings.
-            monkeypatch.setenv("GATE_MIN_SAFETY_RECALL", GATE_FLOOR)
-            monkeypatch.setenv("GATE_MAX_SAFETY_DROP", GATE_DROP)
+            # The loop's mechanics, not the gate's rules: two retrains on the same
+            # data differ by up to 3 of the 18 regression messages of a language
+            # (docs/nlu.md, "training noise"), so with the issue's thresholds this
+            # test would fail at random. The rules are tested by tests/test_learning.py
+            # and by test_harmful_correction below (issue's thresholds, and proof
+            # that the harm, not noise, was seen).
+            monkeypatch.setenv("GATE_MIN_SAFETY_RECALL", "0")
+            monkeypatch.setenv("GATE_MAX_SAFETY_DROP", "1")
+            monkeypatch.setenv("GATE_MAX_F1_DROP", "1")
             monkeypatch.setenv("RASA_API_TOKEN", token)
             monkeypatch.setenv("CANDIDATES_DIR", str(tmp_path / "candidates"))
             env = {**os.environ, "TRACKER_URL": url, "LIVE_MODEL": str(live_model)}
@@ -369,9 +370,13 @@ def test_harmful_correction_is_refused_and_the_live_model_stays(
                     )
         monkeypatch.setenv("RASA_API_URLS", bot.url)
         monkeypatch.setenv("RASA_API_TOKEN", token)
-        # the same tolerance as the promotion test above
-        monkeypatch.setenv("GATE_MIN_SAFETY_RECALL", GATE_FLOOR)
-        monkeypatch.setenv("GATE_MAX_SAFETY_DROP", GATE_DROP)
+        # the gate as shipped: issue 17's thresholds
+        for name in (
+            "GATE_MIN_SAFETY_RECALL",
+            "GATE_MAX_SAFETY_DROP",
+            "GATE_MAX_F1_DROP",
+        ):
+            monkeypatch.delenv(name, raising=False)
         env = {
             **os.environ,
             "TRACKER_URL": url,
@@ -391,9 +396,20 @@ def test_harmful_correction_is_refused_and_the_live_model_stays(
         assert candidate.status == "refused", (candidate.stage, done.stdout[-3000:])
         assert candidate.data_diff["new"] >= 40
         assert any("safety" in reason for reason in candidate.gate["reasons"])
-        report = (Path(candidate.report_dir or "") / "report.md").read_text("utf-8")
-        assert "REFUSED: the live model stays" in report
+        folder = Path(candidate.report_dir or "")
+        assert "REFUSED: the live model stays" in (folder / "report.md").read_text()
+        # the harm itself is what the gate saw (training noise never predicts
+        # `greet` for a danger message): safety messages of the held-out and
+        # regression sets now taken for greetings
+        changed = json.loads((folder / "report.json").read_text())["changed"]
+        to_greet = [
+            c
+            for c in changed
+            if c["candidate"] == "greet" and c["gold"] in SAFETY_INTENTS
+        ]
         print("\n" + "\n".join(candidate.gate["reasons"]))
+        print(f"safety messages now taken for greetings: {len(to_greet)}")
+        assert len(to_greet) >= 5, changed
         # the live model stays: in the registry, on disk and in the running bot
         live = registry.live(engine)
         assert live is not None and live.id.startswith("base-")
