@@ -188,3 +188,18 @@ def test_promotion_rollback_and_pruning(
     assert "prune models" in actions
     # the next rollback goes further back, never to the rolled-back model
     assert retrain.rollback(engine, "adam", paths, config).id == "m3"
+
+
+def test_a_model_replaced_outside_the_loop_becomes_the_baseline(tmp_path: Path) -> None:
+    engine = db.migrated_engine(f"sqlite:///{tmp_path / 'reg.db'}")
+    paths = retrain.Paths(
+        live_model=fake_model(tmp_path / "live" / "iom.tar.gz", "trained-1"),
+        candidates=tmp_path / "candidates",
+    )
+    first = retrain.ensure_baseline(engine, paths)
+    assert retrain.ensure_baseline(engine, paths).id == first.id  # known: no new row
+    fake_model(paths.live_model, "trained-2")  # `make train` replaced the file
+    second = retrain.ensure_baseline(engine, paths)
+    assert second.id != first.id and second.status == "live"
+    assert retrain.model_id_of(Path(second.path or "")) == "trained-2"
+    assert registry.get(engine, first.id).status == "retired"  # type: ignore[union-attr]

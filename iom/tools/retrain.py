@@ -332,30 +332,47 @@ def single_run(paths: Paths) -> Iterator[None]:
 
 
 def ensure_baseline(engine: sa.engine.Engine, paths: Paths) -> registry.Model:
-    """The live model; the first time, `models/iom.tar.gz` is registered as live."""
+    """The live model; `models/iom.tar.gz` is registered when the registry lacks it.
+
+    The first time, or after someone replaced the file by hand (`make train`): the
+    file in place is what a restart serves, so it is what a candidate must beat. The
+    registry's former live model becomes `retired` (kept for rollback).
+    """
     live = registry.live(engine)
-    if live is not None:
-        return live
     if not paths.live_model.exists():
+        if live is not None:
+            return live
         raise SystemExit(f"{paths.live_model} missing: run `make train` first")
+    in_place = model_id_of(paths.live_model)
+    if live is not None and live.path and Path(live.path).exists():
+        if model_id_of(Path(live.path)) == in_place:
+            return live
     model_id = "base-" + registry.new_id(paths.live_model.stat().st_mtime)
+    if registry.get(engine, model_id) is not None:
+        model_id += "-" + in_place[:6]
     folder = paths.candidates / model_id
     folder.mkdir(parents=True, exist_ok=True)
     kept = folder / "model.tar.gz"
-    if not kept.exists():
-        shutil.copyfile(paths.live_model, kept)
+    shutil.copyfile(paths.live_model, kept)
     registry.create(
         engine,
         model_id,
         "make train",
-        status="live",
-        stage="the model in place before the learning loop",
+        status="evaluating",
+        stage=f"{paths.live_model.name} as found (trained outside the loop)",
         path=str(kept),
         report_dir=str(folder),
         data_diff=examples.diff_summary([]),
     )
-    registry.update(engine, model_id, promoted_at=paths.live_model.stat().st_mtime)
+    registry.promote(engine, model_id, "make train")
+    registry.update(
+        engine,
+        model_id,
+        promoted_at=paths.live_model.stat().st_mtime,
+        stage=f"{paths.live_model.name} as found (trained outside the loop)",
+    )
     (folder / "candidates.json").write_text("[]", "utf-8")
+    db.append_audit(engine, "make train", "register model", model_id, in_place)
     baseline = registry.get(engine, model_id)
     assert baseline is not None
     return baseline
