@@ -91,7 +91,7 @@ retrain: install ## Learning loop: accepted corrections -> candidate model -> ga
 rollback: install ## Put the previous live model back (live swap, audited): make rollback BY=<name>
 	$(ENV) $(PY) -m iom.tools.retrain rollback $(if $(BY),--by "$(BY)")
 
-test-learning: install console-install $(MODEL) ## The learning loop end to end (retrains: ~10 min): console -> retrain -> gate -> swap under load -> rollback
+test-learning: install console-install $(MODEL) ## The learning loop end to end (trains twice, ~20 min on 2 cores): console -> retrain -> gate -> swap under load -> rollback; harmful correction refused
 	$(ENV) $(CBIN)/pytest -q -p no:cacheprovider -m learning tests/console/test_learning_e2e.py
 
 test-stories: $(MODEL) ## Test stories in both languages, failing on any prediction error
