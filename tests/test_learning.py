@@ -419,3 +419,29 @@ def test_learning_settings() -> None:
         settings.from_env({"RASA_API_URLS": "localhost:5005"})
     with pytest.raises(settings.SettingsError, match="MODELS_KEEP"):
         settings.from_env({"MODELS_KEEP": "0"})
+
+
+def test_macro_f1_and_per_set_scores_match_the_benchmark_definition() -> None:
+    gold = ["a", "a", "b", "c", "immediate_danger", "immediate_danger"]
+    predicted = ["a", "b", "b", "b", "immediate_danger", "greet"]
+    # a: 2/3, b: 2/4, c: 0, danger: 2/3 -> mean (as sklearn, labels = gold set)
+    assert gate.macro_f1(gold, predicted) == pytest.approx(
+        (2 / 3 + 0.5 + 0 + 2 / 3) / 4
+    )
+    live = {"predictions": {"v1/pl": [[str(i), g, g] for i, g in enumerate(gold)]}}
+    candidate = {
+        "predictions": {
+            "v1/pl": [
+                [str(i), g, p]
+                for i, (g, p) in enumerate(zip(gold, predicted, strict=True))
+            ]
+        }
+    }
+    before = gate.set_scores(live, SAFETY_INTENTS)
+    after = gate.set_scores(candidate, SAFETY_INTENTS)
+    assert before["v1/pl"] == {"n": 6.0, "macro_f1": 1.0, "safety_recall": 1.0}
+    assert after["v1/pl"]["safety_recall"] == 0.5
+    md = gate.markdown(
+        gate.decide(report(), report()), "a", "b", [], None, (before, after)
+    )
+    assert "| v1/pl | 6 | 1.000 | 0.458 | 1.000 | 0.500 |" in md

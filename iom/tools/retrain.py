@@ -58,6 +58,7 @@ from iom.core import db, settings
 from iom.core.language import SUPPORTED
 from iom.core.learning import examples, gate, registry
 from iom.core.redaction import default_redactor
+from iom.core.safety import SAFETY_INTENTS
 
 ROOT = settings.ROOT
 logger = logging.getLogger("retrain")
@@ -502,11 +503,16 @@ def run(
         )
         decision = gate.decide(live_report, candidate_report, thresholds)
         changed = gate.changes(live_report, candidate_report)
+        sets = (
+            gate.set_scores(live_report, SAFETY_INTENTS),
+            gate.set_scores(candidate_report, SAFETY_INTENTS),
+        )
         report = {
             "candidate": model_id,
             "live": live.id,
             "decision": decision.as_dict(),
             "changed": [c.__dict__ for c in changed],
+            "sets": {"live": sets[0], "candidate": sets[1]},
             "refused_corrections": refused,
             "seconds": round(time.monotonic() - started, 1),
         }
@@ -515,7 +521,12 @@ def run(
         )
         (folder / "report.md").write_text(
             gate.markdown(
-                decision, live.id, model_id, changed, candidate_report.get("stories")
+                decision,
+                live.id,
+                model_id,
+                changed,
+                candidate_report.get("stories"),
+                sets,
             ),
             "utf-8",
         )

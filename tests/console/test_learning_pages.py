@@ -172,6 +172,11 @@ def test_gate_report_page_shows_both_models_and_masks_changed_messages(
             {"correction": 7, "text": "hej", "reason": "already in the training data"}
         ],
     }
+    nan = float("nan")
+    report["sets"] = {
+        "live": {"v3/pl": {"n": 112, "macro_f1": 0.943, "safety_recall": nan}},
+        "candidate": {"v3/pl": {"n": 112, "macro_f1": 0.95, "safety_recall": nan}},
+    }
     (folder / "report.json").write_text(json.dumps(report))
     engine = db.engine_for(db_url)
     registry.create(
@@ -187,6 +192,10 @@ def test_gate_report_page_shows_both_models_and_masks_changed_messages(
     assert "<td>pl</td><td>0.910</td><td>0.912</td>" in page
     assert "600 123 456" not in page and "gdzie urząd" in page
     assert "already in the training data" in page
+    assert (
+        "<td>v3/pl</td><td>112</td><td>0.943</td><td>0.950</td><td>–</td><td>–</td>"
+        in page
+    )
     assert "<code>out_of_scope</code> +1" in page
     assert client.get("/models/nope").status_code == 404
 

@@ -175,6 +175,39 @@ def changes(live: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Chang
     return found
 
 
+def macro_f1(gold: list[str], predicted: list[str]) -> float:
+    """Macro-F1 over the gold labels (as scikit-learn's with `labels=` the gold set)."""
+    labels = sorted(set(gold))
+    if not labels:
+        return math.nan
+    total = 0.0
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label == p)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == label != g)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label != p)
+        total += 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return total / len(labels)
+
+
+def set_scores(
+    report: Mapping[str, Any], safety: frozenset[str]
+) -> dict[str, dict[str, float]]:
+    """Macro-F1 and safety recall of every set in a report's predictions (v1/pl, …)."""
+    scores: dict[str, dict[str, float]] = {}
+    for name, rows in (report.get("predictions") or {}).items():
+        gold = [g for _, g, _ in rows]
+        predicted = [p for _, _, p in rows]
+        caught = [
+            p in safety for g, p in zip(gold, predicted, strict=True) if g in safety
+        ]
+        scores[name] = {
+            "n": float(len(rows)),
+            "macro_f1": macro_f1(gold, predicted),
+            "safety_recall": sum(caught) / len(caught) if caught else math.nan,
+        }
+    return scores
+
+
 def _f(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.3f}"
 
@@ -185,6 +218,7 @@ def markdown(
     candidate_id: str,
     changed: list[Change],
     stories: Mapping[str, Any] | None = None,
+    sets: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
 ) -> str:
     """The gate report for people (stored beside the JSON, shown in the console)."""
     verdict = "PASSED: promoted" if decision.passed else "REFUSED: the live model stays"
@@ -207,6 +241,22 @@ def markdown(
             f" {_f(r.live_safety)} | {_f(r.candidate_safety)} |"
             f" {_f(r.live_regression)} | {_f(r.candidate_regression)} |"
         )
+    if sets is not None:
+        before, after = sets
+        lines += [
+            "",
+            "Every set (the rules above use each language's held-out sets pooled):",
+            "",
+            "| set | n | macro-F1 live | candidate | safety recall live | candidate |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name in sorted(after):
+            b, a = before.get(name, {}), after[name]
+            lines.append(
+                f"| {name} | {int(a['n'])} | {_f(b.get('macro_f1', math.nan))} |"
+                f" {_f(a['macro_f1'])} | {_f(b.get('safety_recall', math.nan))} |"
+                f" {_f(a['safety_recall'])} |"
+            )
     if stories is not None:
         state = "all passed" if stories.get("passed") else "FAILED"
         lines += ["", f"Test stories (candidate): {state}. {stories.get('detail', '')}"]
