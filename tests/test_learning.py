@@ -372,6 +372,14 @@ def test_promote_retires_the_live_model_and_rollback_targets_it(
     assert registry.working(engine) is None
 
 
+def test_rows_of_a_run_that_died_are_marked_failed(engine: sa.engine.Engine) -> None:
+    registry.create(engine, "dead", "adam", stage="2/5 training")
+    registry.create(engine, "ok", "adam", status="live")
+    assert registry.interrupted(engine) == ["dead"]
+    assert registry.get(engine, "dead").status == "failed"  # type: ignore[union-attr]
+    assert registry.working(engine) is None
+
+
 def test_only_the_newest_retired_models_are_kept(engine: sa.engine.Engine) -> None:
     for n in range(1, 6):
         registry.create(engine, f"m{n}", "x", path=f"/m{n}")

@@ -48,4 +48,7 @@ class Settings:
     # "Train a candidate" and "Roll back" buttons (learning.py).
     retrain_command: tuple[str, ...] = field(default_factory=_retrain_command)
     live_model: Path = field(default_factory=lambda: settings.current().live_model)
+    candidates_dir: Path = field(
+        default_factory=lambda: settings.current().candidates_dir
+    )
     var_dir: Path = field(default_factory=lambda: settings.current().var_dir)

@@ -69,6 +69,7 @@ class LearningJob:
                 **os.environ,
                 "TRACKER_URL": self.settings.database_url,
                 "LIVE_MODEL": str(self.settings.live_model),
+                "CANDIDATES_DIR": str(self.settings.candidates_dir),
             }
             with open(self.log_file, "ab") as log:
                 self._process = subprocess.Popen(

@@ -324,7 +324,7 @@ def prune(engine: sa.engine.Engine, keep: int, by: str) -> list[str]:
 def single_run(paths: Paths) -> Iterator[None]:
     """One retrain or rollback at a time (the console and `make retrain` share it)."""
     paths.candidates.mkdir(parents=True, exist_ok=True)
-    with open(paths.candidates / ".lock", "w") as lock:
+    with open(paths.candidates / registry.LOCK_FILE, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -599,6 +599,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     paths = Paths(live_model=config.live_model, candidates=config.candidates_dir)
     engine = db.migrated_engine(config.tracker_url)
     with single_run(paths):
+        registry.interrupted(engine)
         if args.command == "rollback":
             model = rollback(engine, args.by, paths, config)
             print(f"rolled back: {model.id} is live ({model.stage})")

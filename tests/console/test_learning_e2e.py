@@ -151,6 +151,7 @@ def test_corrections_retrain_gate_live_swap_under_load_and_rollback(
             sync_seconds=0,
             var_dir=tmp_path / "var",
             live_model=live_model,
+            candidates_dir=tmp_path / "candidates",
         )
         app = create_app(settings)
         engine = db.engine_for(url)

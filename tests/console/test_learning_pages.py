@@ -7,6 +7,7 @@ it in the background, once, for admins only, with CSRF, and to audit it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,7 @@ def learning_client(
         retrain_command=(sys.executable, str(fake_tool)),
         var_dir=tmp_path / "var",
         live_model=tmp_path / "iom.tar.gz",
+        candidates_dir=tmp_path / "candidates",
     )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
@@ -111,15 +113,25 @@ def test_admin_starts_a_retrain_in_the_background_once(
 
 
 def test_a_retrain_in_the_registry_blocks_the_button(
-    learning_client: TestClient, db_url: str
+    learning_client: TestClient, db_url: str, tmp_path: Path
 ) -> None:
+    """A `make retrain` in a shell holds the tool's lock: the button waits for it."""
     registry.create(db.engine_for(db_url), "x-1", "make retrain", stage="2/5 training")
     csrf = login(learning_client, "adam")
-    assert "2/5 training" in learning_client.get("/models").text
+    (tmp_path / "candidates").mkdir()
+    lock = open(tmp_path / "candidates" / registry.LOCK_FILE, "w")  # noqa: SIM115
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    assert "In progress: <strong>x-1</strong>" in learning_client.get("/models").text
     assert (
         learning_client.post("/models/retrain", data={"csrf_token": csrf}).status_code
         == 409
     )
+    # the run died (lock released, row left behind): the row no longer blocks
+    lock.close()
+    assert "In progress" not in learning_client.get("/models").text
+    started = learning_client.post("/models/retrain", data={"csrf_token": csrf})
+    assert started.status_code == 303
+    learning_client.app.state.learning_job.wait(30)  # type: ignore[attr-defined]
 
 
 def test_rollback_needs_a_former_live_model_and_is_audited(

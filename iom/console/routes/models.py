@@ -36,7 +36,7 @@ def model_list(request: Request, user: Operator, engine: Db) -> Response:
     """Every model: when, by whom, data changed, the gate's numbers, which is live."""
     job = job_of(request)
     models = registry.all_models(engine)
-    working = registry.working(engine)
+    working = _working(request, engine)
     return render(
         request,
         "models.html",
@@ -70,9 +70,18 @@ def model_report(
     return render(request, "model.html", user=user, model=model, report=_report(model))
 
 
+def _working(request: Request, engine: Db) -> registry.Model | None:
+    """The model a run is working on; a row left by a run that died does not count."""
+    working = registry.working(engine)
+    if working is None or job_of(request).running():
+        return working
+    candidates = request.app.state.settings.candidates_dir
+    return working if registry.run_in_progress(candidates) else None
+
+
 def _start(request: Request, kind: str, username: str, engine: Db) -> Response:
     job = job_of(request)
-    if registry.working(engine) is not None or not job.start(kind, username):
+    if _working(request, engine) is not None or not job.start(kind, username):
         raise HTTPException(409, BUSY)
     return RedirectResponse("/models", status_code=303)
 

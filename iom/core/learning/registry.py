@@ -9,9 +9,11 @@ pruned, only the history row stays).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +21,23 @@ import sqlalchemy as sa
 from iom.core import db
 
 WORKING = ("training", "evaluating")
+LOCK_FILE = ".lock"  # in the candidates directory, held by a running retrain
+
+
+def run_in_progress(candidates_dir: Path) -> bool:
+    """Whether a retrain or rollback holds the lock (any process on this machine)."""
+    lock = candidates_dir / LOCK_FILE
+    if not lock.exists():
+        return False
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 KEPT = ("live", "retired")
 
 
@@ -157,3 +176,15 @@ def to_prune(engine: sa.engine.Engine, keep: int) -> list[Model]:
     retired = [m for m in all_models(engine) if m.status == "retired"]
     retired.sort(key=lambda m: (m.promoted_at or m.created_at), reverse=True)
     return retired[keep:]
+
+
+def interrupted(engine: sa.engine.Engine) -> list[str]:
+    """Mark models left `training` or `evaluating` by a run that died as `failed`.
+
+    Called by the retrain tool once it holds the one-run lock: no other run can be
+    working, so such rows are leftovers (a killed process, a reboot).
+    """
+    left = [m.id for m in all_models(engine) if m.status in WORKING]
+    for model_id in left:
+        update(engine, model_id, status="failed", stage="interrupted (the run died)")
+    return left
