@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run status train validate validate-contacts test pytest test-stories bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run status train validate validate-contacts test pytest test-stories retrain rollback test-learning bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,15 @@ status: ## State, restarts, last exit and health of each process under make run 
 
 pytest: $(MODEL) widget ## Unit, consistency, trained-model and browser tests
 	$(ENV) $(BIN)/pytest -q
+
+retrain: install ## Learning loop: accepted corrections -> candidate model -> gate -> live swap (docs/nlu.md)
+	$(ENV) $(PY) -m iom.tools.retrain run $(if $(BY),--by "$(BY)")
+
+rollback: install ## Put the previous live model back (live swap, audited): make rollback BY=<name>
+	$(ENV) $(PY) -m iom.tools.retrain rollback $(if $(BY),--by "$(BY)")
+
+test-learning: install console-install $(MODEL) ## The learning loop end to end (trains twice, ~20 min on 2 cores): console -> retrain -> gate -> swap under load -> rollback; harmful correction refused
+	$(ENV) $(CBIN)/pytest -q -p no:cacheprovider -m learning tests/console/test_learning_e2e.py
 
 test-stories: $(MODEL) ## Test stories in both languages, failing on any prediction error
 	$(RASA) test core --stories tests/stories --model $(MODEL) \

@@ -14,6 +14,11 @@ export CORS_ORIGIN="${CORS_ORIGIN:-http://localhost:$WIDGET_PORT http://127.0.0.
 export RETENTION_DAYS="${RETENTION_DAYS:-30}"
 export TRACKER_URL="${TRACKER_URL:-sqlite:///$VAR_DIR/rasa.db}"
 export RASA_TELEMETRY_ENABLED=false
+# Sanic's keep-alive (action server, Rasa): longer than the ~10 s during which a live
+# model swap (PUT /model, docs/nlu.md) blocks Rasa's event loop, so that Rasa never
+# writes to an action-server connection the server closed meanwhile (Sanic's default,
+# 5 s, made one in-flight custom action per swap fail in tests/console/test_learning_e2e.py).
+export SANIC_KEEP_ALIVE_TIMEOUT="${SANIC_KEEP_ALIVE_TIMEOUT:-75}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 mkdir -p "$VAR_DIR"
 # Rasa's HTTP API, for the console's live chat only (docs/console.md): on, on RASA_HOST

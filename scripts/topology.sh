@@ -20,6 +20,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# Rasa's HTTP API (for the learning loop's live swap, docs/nlu.md) only with a token,
+# as in scripts/run.sh; the instances listen on 127.0.0.1 behind nginx.
+if [ "${RASA_ENABLE_API:-0}" = "1" ]; then
+    if [ -z "${RASA_API_TOKEN:-}" ] || [ "${#RASA_API_TOKEN}" -lt 32 ]; then
+        echo "RASA_ENABLE_API=1 needs RASA_API_TOKEN of at least 32 characters" >&2
+        exit 2
+    fi
+fi
 
 STATE="${TOPOLOGY_DIR:-$VAR_DIR/topology}"
 RASA_INSTANCES="${RASA_INSTANCES:-2}"

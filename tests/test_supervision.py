@@ -31,6 +31,7 @@ import yaml
 
 from iom.tools import supervision
 from iom.tools.supervision import Program, RestartLimit
+from iom.tools.supervision import cli as supervision_cli
 from tests.conftest import ROOT
 
 SUPERVISORD = ROOT / ".venv" / "bin" / "supervisord"
@@ -223,6 +224,30 @@ def test_the_api_token_is_never_written_to_the_configuration(tmp_path: Path) -> 
     text = supervision.render(supervision.run_programs(env), tmp_path, "iom-run")
     assert token not in text
     assert "--enable-api --auth-token %(ENV_RASA_API_TOKEN)s" in text
+
+
+@pytest.mark.parametrize("enabled", ["0", "1"])
+def test_topology_instances_get_the_api_only_when_enabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: str
+) -> None:
+    """The learning loop swaps models through the API of each instance (docs/nlu.md)."""
+    monkeypatch.setenv("RASA_ENABLE_API", enabled)
+    args = supervision_cli.parser().parse_args(
+        [
+            *("config", "topology", str(tmp_path), "--instances", "2"),
+            *("--base-port", "5011", "--pg-bin", "/usr/lib/postgresql/15/bin"),
+            *("--pg-port", "5433", "--redis-port", "6380", "--endpoints", "e.yml"),
+            *("--action-port", "5055", "--port", "5005", "--cors", "*"),
+        ]
+    )
+    programs = supervision.topology_programs(args)
+    rasa = [p.command for p in programs if p.name.startswith("rasa-")]
+    assert len(rasa) == 2
+    for command in rasa:
+        api = "--enable-api" in command
+        assert api == (enabled == "1")
+        if api:
+            assert command[-2:] == ["--auth-token", "%(ENV_RASA_API_TOKEN)s"]
 
 
 def test_percent_signs_are_escaped_for_supervisord() -> None:

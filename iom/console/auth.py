@@ -222,13 +222,4 @@ def record(
     detail: str | None = None,
 ) -> None:
     """Append to the audit log."""
-    with engine.begin() as connection:
-        connection.execute(
-            db.audit.insert().values(
-                at=time.time(),
-                username=username,
-                action=action,
-                target=target,
-                detail=detail,
-            )
-        )
+    db.append_audit(engine, username, action, target, detail)

@@ -6,10 +6,24 @@ and `app.py` imports them.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iom.core import settings
+
+
+def _retrain_command() -> tuple[str, ...]:
+    """The learning loop's command line, run in Rasa's venv (the console has no Rasa).
+
+    By module name only: the console never imports the tool (iom/tools/retrain.py).
+    """
+    python = settings.ROOT / ".venv" / "bin" / "python"
+    return (
+        str(python if python.exists() else sys.executable),
+        "-m",
+        "iom.tools.retrain",
+    )
 
 
 @dataclass
@@ -43,3 +57,11 @@ class Settings:
         default_factory=lambda: settings.current().takeover_idle_seconds
     )
     hand_back_check_seconds: float = 5.0
+    # The learning loop's command (iom/tools/retrain.py), started by the admin's
+    # "Train a candidate" and "Roll back" buttons (learning.py).
+    retrain_command: tuple[str, ...] = field(default_factory=_retrain_command)
+    live_model: Path = field(default_factory=lambda: settings.current().live_model)
+    candidates_dir: Path = field(
+        default_factory=lambda: settings.current().candidates_dir
+    )
+    var_dir: Path = field(default_factory=lambda: settings.current().var_dir)

@@ -231,11 +231,19 @@ class Correction:
     predicted_intent: str | None
     corrected_intent: str
     username: str
+    entities: str | None = None  # JSON, the message's entities with their spans
 
 
 def save_correction(engine: Engine, correction: Correction) -> None:
-    """Store the correction of one message (replacing an earlier one)."""
+    """Store the correction of one message (replacing an earlier one).
+
+    A new or changed correction waits for an admin's review (status `pending`).
+    """
     values = {
+        "status": "pending",
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "entities": correction.entities,
         "sender_id": correction.sender_id,
         "text": correction.text,
         "language": correction.language,
@@ -256,6 +264,21 @@ def save_correction(engine: Engine, correction: Correction) -> None:
 
 
 # ---- corrections -------------------------------------------------------------------
+REVIEW_STATUSES = ("pending", "accepted", "rejected")
+
+
+def review_correction(engine: Engine, correction_id: int, status: str, by: str) -> bool:
+    """An admin's verdict on one correction; False if there is no such correction."""
+    with engine.begin() as connection:
+        return bool(
+            connection.execute(
+                db.corrections.update()
+                .where(db.corrections.c.id == correction_id)
+                .values(status=status, reviewed_by=by, reviewed_at=time.time())
+            ).rowcount
+        )
+
+
 def all_corrections(engine: Engine) -> Rows:
     """Every correction, newest first."""
     with engine.connect() as connection:

@@ -276,9 +276,32 @@ class Turn:
     intent: str | None = None
     confidence: float | None = None
     entities: tuple[tuple[str, str], ...] = ()
+    # the entities with their place in `text` (for a correction's training example)
+    spans: tuple[dict[str, Any], ...] = ()
     name: str | None = None
     value: Any = None
     language: str | None = None
+
+
+def _spans(text: str, entities: Any) -> tuple[dict[str, Any], ...]:
+    """Entities that have a start and an end inside `text` and no placeholder in it."""
+    found = []
+    for e in entities if isinstance(entities, list) else []:
+        if not isinstance(e, dict):
+            continue
+        start, end = e.get("start"), e.get("end")
+        if not (isinstance(start, int) and isinstance(end, int)):
+            continue
+        if 0 <= start < end <= len(text) and "[" not in text[start:end]:
+            found.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "entity": e.get("entity"),
+                    "value": e.get("value"),
+                }
+            )
+    return tuple(found)
 
 
 def transcript(engine: sa.engine.Engine, sender_id: str) -> list[Turn]:
@@ -313,6 +336,7 @@ def transcript(engine: sa.engine.Engine, sender_id: str) -> list[Turn]:
                     intent=intent.get("name"),
                     confidence=intent.get("confidence"),
                     entities=entities,
+                    spans=_spans(str(data.get("text") or ""), parse.get("entities")),
                     language=(parse.get("language_detection") or {}).get("detected"),
                 )
             )

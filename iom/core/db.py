@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "console_alembic_version"
@@ -108,6 +109,33 @@ corrections = sa.Table(
     sa.Column("corrected_intent", sa.String(64), nullable=False),
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("at", sa.Float, nullable=False),
+    # Added by 0003: an admin's review (pending / accepted / rejected) decides whether
+    # the correction becomes a training example (iom/core/learning); entities as
+    # JSON [{"start", "end", "entity", "value"?}] over `text`, or NULL.
+    sa.Column("status", sa.String(16), nullable=False, default="pending", index=True),
+    sa.Column("reviewed_by", sa.String(64)),
+    sa.Column("reviewed_at", sa.Float),
+    sa.Column("entities", sa.Text),
+)
+
+# The model registry (0003): every model the learning loop trained, its gate report
+# and whether it is live (iom/core/learning/registry.py, iom/tools/retrain.py).
+models = sa.Table(
+    "console_models",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    # training, evaluating, live, retired, refused, failed, deleted
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("stage", sa.String(255)),
+    sa.Column("path", sa.String(1024)),
+    sa.Column("parent_id", sa.String(32)),
+    sa.Column("data_diff", sa.Text),
+    sa.Column("gate", sa.Text),
+    sa.Column("report_dir", sa.String(1024)),
+    sa.Column("promoted_at", sa.Float),
+    sa.Column("promoted_by", sa.String(64)),
 )
 
 state = sa.Table(
@@ -131,7 +159,7 @@ handoff_requests = sa.Table(
     sa.Column("taken_by", sa.String(255)),
 )
 
-# Live operator conversations (iom/core/takeover.py, migration 0003). One row per
+# Live operator conversations (iom/core/takeover.py, migration 0004). One row per
 # conversation an operator holds now (the primary key allows one holder); the audit log
 # keeps the history. Times are Unix seconds.
 takeovers = sa.Table(
@@ -208,10 +236,32 @@ def migrate(url: str) -> None:
             sa.exc.OperationalError,
             sa.exc.IntegrityError,
             sa.exc.ProgrammingError,
+            # the other process moved the version row on between our read and write
+            CommandError,
         ):
             if attempt == 4:
                 raise
             time.sleep(0.5 * (attempt + 1))
+
+
+def append_audit(
+    engine: sa.engine.Engine,
+    username: str,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one line to the audit log (the console and the retrain tool write it)."""
+    with engine.begin() as connection:
+        connection.execute(
+            audit.insert().values(
+                at=time.time(),
+                username=username,
+                action=action,
+                target=target,
+                detail=detail,
+            )
+        )
 
 
 @lru_cache(maxsize=8)

@@ -40,6 +40,13 @@ class Settings:
     socketio_redis_url: str | None
     takeover_gone_seconds: float
     takeover_idle_seconds: float
+    rasa_api_urls: tuple[str, ...]
+    models_keep: int
+    live_model: Path
+    candidates_dir: Path
+    gate_min_safety_recall: float
+    gate_max_safety_drop: float
+    gate_max_f1_drop: float
     action_host: str
     action_port: int
     widget_host: str
@@ -107,18 +114,27 @@ def _exit_url(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _urls(env: Mapping[str, str], host: str, port: int) -> tuple[str, ...]:
+    """RASA_API_URLS: the Rasa instances a new model is loaded into.
+
+    Space separated; by default the one of RASA_HOST and RASA_PORT.
+    """
+    raw = env.get("RASA_API_URLS", "").split()
+    for url in raw:
+        if not re.match(r"^https?://\S+$", url):
+            raise SettingsError(f"RASA_API_URLS: {url!r} is not an http(s) URL")
+    return tuple(u.rstrip("/") for u in raw) or (f"http://{host}:{port}",)
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return _int(env, name, default, 1, 65535)
-
-
-def _local_rasa(env: Mapping[str, str]) -> str:
-    host = _text(env, "RASA_HOST", "127.0.0.1")
-    return f"http://{host}:{_port(env, 'RASA_PORT', 5005)}"
 
 
 def from_env(env: Mapping[str, str]) -> Settings:
     """The settings in `env`, with defaults, validated."""
     var_dir = Path(_text(env, "VAR_DIR", str(ROOT / "var")))
+    rasa_host = _text(env, "RASA_HOST", "127.0.0.1")
+    rasa_port = _port(env, "RASA_PORT", 5005)
     widget_port = _port(env, "WIDGET_PORT", 8080)
     # Unset, empty or "*": no origin check (Rasa's behaviour); scripts/env.sh sets the
     # widget page's origins for `make run`.
@@ -133,18 +149,30 @@ def from_env(env: Mapping[str, str]) -> Settings:
         ),
         domain_file=Path(_text(env, "DOMAIN_FILE", str(ROOT / "domain.yml"))),
         retention_days=_int(env, "RETENTION_DAYS", 30, 1, 3650),
-        rasa_host=_text(env, "RASA_HOST", "127.0.0.1"),
-        rasa_port=_port(env, "RASA_PORT", 5005),
+        rasa_host=rasa_host,
+        rasa_port=rasa_port,
         rasa_enable_api=_flag(env, "RASA_ENABLE_API"),
         # The console reaches Rasa's HTTP API here, on a private interface, with the
         # token (live operator conversations, docs/console.md).
-        rasa_api_url=_url(env, "RASA_API_URL", None) or _local_rasa(env),
+        rasa_api_url=_url(env, "RASA_API_URL", None)
+        or f"http://{rasa_host}:{rasa_port}",
         rasa_api_token=_text(env, "RASA_API_TOKEN", ""),
         # Redis for socket.io messages between Rasa instances (the topology); unset:
         # one instance delivers to its own sockets.
         socketio_redis_url=_url(env, "SOCKETIO_REDIS_URL", None),
         takeover_gone_seconds=_float(env, "TAKEOVER_GONE_SECONDS", 30, 3600),
         takeover_idle_seconds=_float(env, "TAKEOVER_IDLE_SECONDS", 600, 86400),
+        rasa_api_urls=_urls(env, rasa_host, rasa_port),
+        models_keep=_int(env, "MODELS_KEEP", 3, 1, 100),
+        live_model=Path(
+            _text(env, "LIVE_MODEL", str(ROOT / "models" / "iom.tar.gz"))
+        ).resolve(),
+        gate_min_safety_recall=_float(env, "GATE_MIN_SAFETY_RECALL", 0.98, 1),
+        gate_max_safety_drop=_float(env, "GATE_MAX_SAFETY_DROP", 0.0, 1),
+        gate_max_f1_drop=_float(env, "GATE_MAX_F1_DROP", 0.01, 1),
+        candidates_dir=Path(
+            _text(env, "CANDIDATES_DIR", str(ROOT / "models" / "candidates"))
+        ).resolve(),
         action_host=_text(env, "ACTION_HOST", "127.0.0.1"),
         action_port=_port(env, "ACTION_PORT", 5055),
         widget_host=_text(env, "WIDGET_HOST", "127.0.0.1"),

@@ -1,6 +1,6 @@
 """Live operator conversations: who holds a chat, who is online, which widgets are open.
 
-Three small tables in the tracker store's database (iom.core.db, migration 0003),
+Three small tables in the tracker store's database (iom.core.db, migration 0004),
 shared by every process: the console writes takeovers and presence, the socket.io
 channel of every Rasa instance writes the open widget sockets, the action server reads
 presence (is anyone online to answer?) and the channel reads takeovers (a silent turn

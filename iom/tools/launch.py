@@ -45,8 +45,11 @@ def wait_for(url: str, seconds: float = 240) -> None:
 class LiveBot:
     """A Rasa server and an action server on free ports, with their own SQLite file."""
 
-    def __init__(self, tmp: Path, api_token: str | None = None) -> None:
-        """Start both; with `api_token`, Rasa's HTTP API is on with that token."""
+    def __init__(
+        self, tmp: Path, model: Path = MODEL, api_token: str | None = None
+    ) -> None:
+        """`api_token`: Rasa's HTTP API on (`--enable-api`) with this token."""
+        self.model = model
         self.rasa_port, self.action_port = free_port(), free_port()
         self.widget_ports = [free_port(), free_port()]  # the origins Rasa allows
         self.db = tmp / "tracker.db"
@@ -65,12 +68,12 @@ class LiveBot:
         self.logs.mkdir()
         self.extra: list[subprocess.Popen] = []
         self.actions = self._start_action_server()
+        api = ["--enable-api", "--auth-token", api_token] if api_token else []
         self.rasa = self._rasa(
             "rasa",
-            *("--model", str(MODEL), "--port", str(self.rasa_port)),
+            *("--model", str(model), "--port", str(self.rasa_port)),
             *("--interface", "127.0.0.1", "--endpoints", "endpoints.yml"),
-            *("--credentials", "credentials.yml"),
-            *(("--enable-api", "--auth-token", api_token) if api_token else ()),
+            *("--credentials", "credentials.yml", *api),
         )
         wait_for(f"http://127.0.0.1:{self.action_port}/health")
         wait_for(f"http://127.0.0.1:{self.rasa_port}/")
@@ -94,6 +97,11 @@ class LiveBot:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    @property
+    def url(self) -> str:
+        """Rasa's base URL."""
+        return f"http://127.0.0.1:{self.rasa_port}"
 
     def post(self, sender: str, text: str) -> list[dict]:
         """The bot's whole messages (text, buttons, …) for one user message."""

@@ -36,6 +36,7 @@ GET_PAGES = [
     "/conversations/fixture-pl-trafficking",
     "/corrections",
     "/corrections/export?language=pl",
+    "/models",
     "/handoffs",
     "/live/fixture-pl-trafficking",
     "/directory",

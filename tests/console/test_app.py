@@ -43,6 +43,9 @@ POSTS = [
     "/live/fixture-pl-trafficking/leave",
     "/directory/kcik",
     "/directory/kcik/verify",
+    "/corrections/1/review",
+    "/models/retrain",
+    "/models/rollback",
 ]
 
 
@@ -71,7 +74,14 @@ def test_an_operator_cannot_reach_admin_pages(operator: Client, path: str) -> No
 
 @pytest.mark.parametrize(
     "path",
-    ["/directory/kcik", "/directory/kcik/verify", "/conversations/fixture-sql/erase"],
+    [
+        "/directory/kcik",
+        "/directory/kcik/verify",
+        "/conversations/fixture-sql/erase",
+        "/corrections/1/review",
+        "/models/retrain",
+        "/models/rollback",
+    ],
 )
 def test_an_operator_cannot_post_admin_forms(operator: Client, path: str) -> None:
     client, csrf = operator
@@ -724,11 +734,11 @@ def test_admin_erases_a_conversation(admin: Client, db_url: str) -> None:
 
 def test_the_export_leaves_pyyaml_alone() -> None:
     """Its block-literal strings use a Dumper of its own, not a global change."""
-    from iom.console import export
+    from iom.core.learning import examples
 
-    assert export._Literal not in yaml.SafeDumper.yaml_representers
+    assert examples._Literal not in yaml.SafeDumper.yaml_representers
     with pytest.raises(yaml.representer.RepresenterError):
-        yaml.safe_dump(export._Literal("x"))
+        yaml.safe_dump(examples._Literal("x"))
 
 
 def test_health_and_static(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from iom.console.routes import (
     directory,
     handoffs,
     live,
+    models,
     users,
 )
 
@@ -15,6 +16,7 @@ ROUTERS = (
     users.router,
     conversations.router,
     corrections.router,
+    models.router,
     handoffs.router,
     live.router,
     directory.router,

@@ -4,6 +4,7 @@ Pages only read: the list comes from the conversation index, which the backgroun
 keeps up to date (jobs.py); a transcript is read straight from the tracker store.
 """
 
+import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -264,6 +265,9 @@ def correct(
             predicted_intent=turn.intent,
             corrected_intent=intent,
             username=user.username,
+            entities=json.dumps(list(turn.spans), ensure_ascii=False)
+            if turn.spans
+            else None,
         ),
     )
     auth.record(

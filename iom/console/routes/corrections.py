@@ -1,10 +1,12 @@
 """Intent corrections and their export as Rasa NLU training data."""
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from iom.console import auth, queries
-from iom.console.deps import Db, Operator
+from iom.console.deps import AdminForm, Db, Operator
 from iom.console.export import nlu_yaml
 from iom.console.templating import render
 from iom.core.language import SUPPORTED
@@ -37,3 +39,22 @@ def export(user: Operator, engine: Db, language: str = "pl") -> Response:
             "Content-Disposition": f'attachment; filename="corrections-{language}.yml"'
         },
     )
+
+
+@router.post("/corrections/{correction_id}/review")
+def review(
+    correction_id: int,
+    user: AdminForm,
+    engine: Db,
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    """An admin accepts or rejects a correction as a training example (audited).
+
+    Accepted corrections are what the learning loop trains on (`/models`).
+    """
+    if status not in queries.REVIEW_STATUSES:
+        raise HTTPException(400, "Choose accepted, rejected or pending.")
+    if not queries.review_correction(engine, correction_id, status, user.username):
+        raise HTTPException(404, "No such correction.")
+    auth.record(engine, user.username, "review correction", str(correction_id), status)
+    return RedirectResponse("/corrections", status_code=303)

@@ -141,6 +141,11 @@ def topology_programs(args: argparse.Namespace) -> list[Program]:
     state = Path(args.state).resolve()
     rasa = str(BIN / "rasa")
     root = os.geteuid() == 0
+    # Rasa's HTTP API on 127.0.0.1 only, for the learning loop's live swap
+    # (PUT /model, docs/nlu.md); topology.sh checked the token as run.sh does.
+    api: list[str] = []
+    if settings.current().rasa_enable_api:
+        api = ["--enable-api", "--auth-token", "%(ENV_RASA_API_TOKEN)s"]
     programs = [
         # PostgreSQL: SIGINT is its fast shutdown; signal the postmaster only
         Program(
@@ -191,9 +196,7 @@ def topology_programs(args: argparse.Namespace) -> list[Program]:
                     *("--interface", "127.0.0.1", "--port", str(port)),
                     *("--credentials", "credentials.yml"),
                     *("--endpoints", args.endpoints, "--cors", *args.cors.split()),
-                    # for the console only: a private port, a token (nginx never
-                    # forwards the API; topology.sh sets the token and Redis URL)
-                    *("--enable-api", "--auth-token", "%(ENV_RASA_API_TOKEN)s"),
+                    *api,
                 ],
                 health=f"http://127.0.0.1:{port}/",
                 priority=30,
