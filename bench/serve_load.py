@@ -3,7 +3,7 @@
 `Server`: a `rasa run` (and its action server) on free ports; `run_load`: an asyncio
 closed loop of simulated users on aiohttp, each posting one message to the REST
 webhook, waiting for the answer, then posting the next (a new conversation every 8
-messages). Also used by bench/soak.py.
+messages unless told otherwise). Also used by bench/soak.py.
 """
 
 from __future__ import annotations
@@ -70,11 +70,12 @@ async def _user(
     until: float,
     load: Load,
     limit: int | None,
+    per_conversation: int,
 ) -> int:
     sent = 0
     sender = os.urandom(8).hex()
     while time.monotonic() < until and (limit is None or sent < limit):
-        if sent and sent % 8 == 0:
+        if sent and sent % per_conversation == 0:
             sender = os.urandom(8).hex()
         text = messages[(start + sent) % len(messages)]
         began = time.perf_counter()
@@ -99,8 +100,12 @@ async def run_load(
     seconds: float,
     messages: list[str],
     total: int | None = None,
+    per_conversation: int = 8,
 ) -> Load:
-    """Closed loop: `users` at once for `seconds` (or until `total` messages)."""
+    """Closed loop: `users` at once for `seconds` (or until `total` messages).
+
+    Each user starts a new conversation every `per_conversation` messages.
+    """
     load = Load(users, seconds)
     per_user = None if total is None else -(-total // users)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -110,7 +115,16 @@ async def run_load(
         until = began + (seconds if total is None else 24 * 3600)
         await asyncio.gather(
             *(
-                _user(session, url, messages, i * 97, until, load, per_user)
+                _user(
+                    session,
+                    url,
+                    messages,
+                    i * 97,
+                    until,
+                    load,
+                    per_user,
+                    per_conversation,
+                )
                 for i in range(users)
             )
         )

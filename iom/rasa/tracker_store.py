@@ -214,7 +214,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 connection.execute(sa.text(SENDER_ID_INDEX))
         except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
             # two instances starting at once: the other one created it
-            logger.warning(f"Index on events (sender_id, id) not created: {error}")
+            logger.info(f"Index on events (sender_id, id) not created here: {error}")
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         if self.off_loop and self.event_broker is None:

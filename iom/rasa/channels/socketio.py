@@ -34,6 +34,7 @@ from sanic import Blueprint
 
 from iom.core import settings
 from iom.core.language import SUPPORTED
+from iom.rasa import action_response
 from iom.rasa.channels.fallback import clean_text, domain_text, never_silent
 from iom.rasa.channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom.rasa.channels.ratelimit import RateLimiter
@@ -92,6 +93,7 @@ class SocketIOInput(RasaSocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's blueprint with fixed `session_request` and message handlers."""
+        action_response.install()  # the server starts: schema checked once
         on_new_message = never_silent(on_new_message)
         blueprint = super().blueprint(on_new_message)
         limiter = RateLimiter()
