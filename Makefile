@@ -108,6 +108,9 @@ bench-serve: $(MODEL) topology-deps ## Latency/throughput at 1/10/50 users vs `r
 bench-serve-length: $(MODEL) topology-deps ## Only bench-serve's conversation-length section: turns 2-11 vs 91-100, 10 users x 30 messages, topology (into bench/results/serving.md)
 	$(ENV) $(PY) -m bench.serve --only-length --consistency-runs 2 --out bench/results/serving.md
 
+bench-turn: $(MODEL) ## CPU time of a turn by part, turns 2-11 vs 91-100, tracker cache and schema check on/off (bench/results/turn_cost.md)
+	$(ENV) $(PY) -m bench.turn_cost --out bench/results/turn_cost.md
+
 bench-nlu-compare: $(MODEL) ## Project pipeline vs Rasa's default on own and home-assistant-intents data (bench/results/nlu_compare.md)
 	$(ENV) $(PY) -m bench.nlu_compare --out bench/results/nlu_compare.md
 

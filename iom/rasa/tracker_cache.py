@@ -114,7 +114,7 @@ class CachedTracker:
             tracker = clone_tracker(self.tracker)
             for event in deserialise_events(new):
                 tracker.update(event)
-            stored = self.stored + len(new)
+            stored = self.stored + len(new) if self.stored >= 0 else -1
         else:  # a new session: Rasa's load keeps only the events from its start on
             events: list[Event] = [
                 event
@@ -133,8 +133,8 @@ class CachedTracker:
         return CachedTracker(tracker, rows[-1].id, rows[-1].timestamp, start, stored)
 
     def handed_out(self) -> DialogueStateTracker | None:
-        """What the store's `retrieve` returns: a clone, or None without events."""
-        return clone_tracker(self.tracker) if self.tracker.events else None
+        """What the store's `retrieve` returns: a clone, or None without stored rows."""
+        return None if self.stored == 0 else clone_tracker(self.tracker)
 
 
 class TrackerCache:
