@@ -53,10 +53,11 @@ import yaml
 from bench.report import head_commit, machine, write_report
 from bench.serve_length import (
     Measured,
+    alternating,
     endpoints_without_cache,
+    interleaved,
     replace_section,
 )
-from bench.serve_length import measure as measure_length_of
 from bench.serve_length import report as length_report
 from bench.serve_load import (
     NO_LIMITS,
@@ -159,33 +160,33 @@ def measure_length(
     if init_dir is None:
         init_dir, _ = baseline_bot()
     init_model = next((init_dir / "models").glob("*.tar.gz"))
-    bots: list[Measured] = []
-    base = Server(
-        "init-length",
-        init_dir,
-        init_model,
-        "endpoints.yml",
-        "credentials.yml",
-        actions=False,
-        env={},
-    )
-    try:
-        bots.append(
-            measure_length_of("minimal `rasa init`", base.url, messages, args.seconds)
+    no_cache = endpoints_without_cache(ROOT / "endpoints.yml", "endpoints-no-cache.yml")
+    servers: dict[str, Server] = {}
+    try:  # side by side, measured in turns
+        servers["minimal `rasa init`"] = Server(
+            "init-length",
+            init_dir,
+            init_model,
+            "endpoints.yml",
+            "credentials.yml",
+            actions=False,
+            env={},
+        )
+        for name, endpoints, db in (
+            ("full bot (SQLite, tracker cache as shipped)", "endpoints.yml", "cache"),
+            (
+                "full bot, `cache_size: 0` (Rasa's loading and saving)",
+                str(no_cache),
+                "no-cache",
+            ),
+        ):
+            (VAR / f"length-{db}.db").unlink(missing_ok=True)
+            servers[name] = full_bot(f"length-{db}", endpoints, VAR / f"length-{db}.db")
+        bots = interleaved(
+            {name: server.url for name, server in servers.items()}, messages
         )
     finally:
-        base.close()
-    no_cache = endpoints_without_cache(ROOT / "endpoints.yml", "endpoints-no-cache.yml")
-    db = VAR / "length.db"
-    for name, endpoints in (
-        ("full bot (SQLite, tracker cache as shipped)", "endpoints.yml"),
-        ("full bot, `cache_size: 0` (Rasa's loading and saving)", str(no_cache)),
-    ):
-        db.unlink(missing_ok=True)
-        server = full_bot("length", endpoints, db)
-        try:
-            bots.append(measure_length_of(name, server.url, messages, args.seconds))
-        finally:
+        for server in servers.values():
             server.close()
     topo: list[Measured] = []
     topo_rows: list[str] = []
@@ -201,8 +202,9 @@ def measure_length(
             if args.only_length
             else ""
         )
-        + f" {args.seconds:.0f} s per load level. Every bot started afresh; the ratio"
-        " columns compare with the minimal bot measured in the same run."
+        + f" Topology levels: {args.seconds:.0f} s per level. Every bot started"
+        " afresh; the ratio columns compare with the minimal bot measured in the same"
+        " run."
     )
     lines = length_report(bots, topo, topo_rows, note)
     if checks:
@@ -244,20 +246,18 @@ def measure_length_topology(
         run_env = {**env, **extra}
         topology("up", run_env)
         try:
-            single, double = (
-                levels(one, messages, [10], args.seconds)[0],
-                levels(both, messages, [10], args.seconds)[0],
-            )
-            rows.append(row(f"topology, 1 instance, {label}", single, reference))
-            reference = reference or single
-            rows.append(row(f"topology, 2 instances (nginx), {label}", double, single))
-            measured.append(
-                measure_length_of(
+            loads = alternating({"one": one, "both": both}, messages, 10, args.seconds)
+            rows.append(row(f"topology, 1 instance, {label}", loads["one"], reference))
+            rows.append(
+                row(
                     f"topology, 2 instances (nginx), {label}",
-                    both,
-                    messages,
-                    args.seconds,
+                    loads["both"],
+                    loads["one"],
                 )
+            )
+            reference = reference or loads["one"]
+            measured += interleaved(
+                {f"topology, 2 instances (nginx), {label}": both}, messages
             )
             if not extra:
                 tracker_url = topology("env", run_env).strip().split("=", 1)[1]

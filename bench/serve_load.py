@@ -71,6 +71,7 @@ async def _user(
     load: Load,
     limit: int | None,
     per_conversation: int,
+    served_empty: bool,
 ) -> int:
     sent = 0
     sender = os.urandom(8).hex()
@@ -86,9 +87,9 @@ async def _user(
                 key = "ok" if ok else f"HTTP {r.status}" if r.status != 200 else "empty"
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             key = type(error).__name__
-        if key == "ok":
+        if key == "ok" or (key == "empty" and served_empty):
             load.latencies.append(time.perf_counter() - began)
-        else:
+        if key != "ok":
             load.errors[key] = load.errors.get(key, 0) + 1
         sent += 1
     return sent
@@ -101,10 +102,13 @@ async def run_load(
     messages: list[str],
     total: int | None = None,
     per_conversation: int = 8,
+    served_empty: bool = False,
 ) -> Load:
     """Closed loop: `users` at once for `seconds` (or until `total` messages).
 
-    Each user starts a new conversation every `per_conversation` messages.
+    Each user starts a new conversation every `per_conversation` messages. With
+    `served_empty`, an answer without messages (the minimal bot has no fallback)
+    counts as answered too (it is a whole turn's work), and still as "empty".
     """
     load = Load(users, seconds)
     per_user = None if total is None else -(-total // users)
@@ -124,12 +128,23 @@ async def run_load(
                     load,
                     per_user,
                     per_conversation,
+                    served_empty,
                 )
                 for i in range(users)
             )
         )
         load.seconds = time.monotonic() - began
     return load
+
+
+def merged(loads: list[Load]) -> Load:
+    """Several runs of one level as one (their latencies, errors and seconds)."""
+    total = Load(loads[0].users, sum(load.seconds for load in loads))
+    for load in loads:
+        total.latencies += load.latencies
+        for key, count in load.errors.items():
+            total.errors[key] = total.errors.get(key, 0) + count
+    return total
 
 
 def rss_mib(pid: int) -> float:
