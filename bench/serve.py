@@ -54,6 +54,7 @@ from bench.report import head_commit, machine, write_report
 from bench.serve_length import (
     Measured,
     alternating,
+    busy,
     endpoints_without_cache,
     interleaved,
     replace_section,
@@ -247,14 +248,10 @@ def measure_length_topology(
         topology("up", run_env)
         try:
             loads = alternating({"one": one, "both": both}, messages, 10, args.seconds)
-            rows.append(row(f"topology, 1 instance, {label}", loads["one"], reference))
-            rows.append(
-                row(
-                    f"topology, 2 instances (nginx), {label}",
-                    loads["both"],
-                    loads["one"],
-                )
-            )
+            one_name = busy(f"topology, 1 instance, {label}", loads["one"])
+            both_name = busy(f"topology, 2 instances (nginx), {label}", loads["both"])
+            rows.append(row(one_name, loads["one"], reference))
+            rows.append(row(both_name, loads["both"], loads["one"]))
             reference = reference or loads["one"]
             measured += interleaved(
                 {f"topology, 2 instances (nginx), {label}": both}, messages

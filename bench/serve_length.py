@@ -146,6 +146,11 @@ def endpoints_without_cache(source: Path, name: str) -> Path:
     return path
 
 
+def busy(name: str, load: Load) -> str:
+    """A row's name with how busy the whole machine was meanwhile."""
+    return f"{name} (machine {100 * load.busy:.0f} % busy)"
+
+
 def growth_row(m: Measured, baseline: Measured | None) -> str:
     g = m.growth
     versus = f"{g.ratio / baseline.growth.ratio:.2f}x" if baseline else "–"
@@ -186,13 +191,16 @@ def report(
         f" messages (closed loop), {ROUNDS} rounds per bot, the bots taking turns;"
         " answers without messages count as answered (and as errors, 'empty'). Targets"
         " for the full bot: throughput at least 1.2x and p95 at most 0.8x the minimal"
-        " bot's. The topology rows ran after the three bots, not in turns with them.",
+        " bot's. The topology rows ran after the three bots, not in turns with them."
+        " 'Machine busy': the share of both cores' time that any process (the load"
+        " client, the servers, other people's jobs on this shared machine) used"
+        " meanwhile; near 100 % the machine, not the bot, sets the pace.",
         "",
         HEADER,
         RULE,
-        row(base.name, base.long),
-        *(row(m.name, m.long, base.long) for m in bots[1:]),
-        *(row(m.name, m.long, base.long) for m in topology),
+        row(busy(base.name, base.long), base.long),
+        *(row(busy(m.name, m.long), m.long, base.long) for m in bots[1:]),
+        *(row(busy(m.name, m.long), m.long, base.long) for m in topology),
         "",
     ]
     if topology_rows:

@@ -50,6 +50,14 @@ class Load:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    # CPU ticks of the whole machine during the load (/proc/stat): busy, all
+    busy_ticks: int = 0
+    all_ticks: int = 0
+
+    @property
+    def busy(self) -> float:
+        """Share of the machine's CPU time that was busy (any process, anyone's)."""
+        return self.busy_ticks / max(self.all_ticks, 1)
 
     @property
     def throughput(self) -> float:
@@ -111,6 +119,7 @@ async def run_load(
     counts as answered too (it is a whole turn's work), and still as "empty".
     """
     load = Load(users, seconds)
+    busy_before, all_before = machine_ticks()
     per_user = None if total is None else -(-total // users)
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=users + 5)
@@ -134,13 +143,23 @@ async def run_load(
             )
         )
         load.seconds = time.monotonic() - began
+    busy_after, all_after = machine_ticks()
+    load.busy_ticks, load.all_ticks = busy_after - busy_before, all_after - all_before
     return load
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's CPU ticks so far: busy (not idle or waiting), all."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
 def merged(loads: list[Load]) -> Load:
     """Several runs of one level as one (their latencies, errors and seconds)."""
     total = Load(loads[0].users, sum(load.seconds for load in loads))
     for load in loads:
+        total.busy_ticks += load.busy_ticks
+        total.all_ticks += load.all_ticks
         total.latencies += load.latencies
         for key, count in load.errors.items():
             total.errors[key] = total.errors.get(key, 0) + count

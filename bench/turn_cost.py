@@ -212,8 +212,10 @@ def table_row(name: str, turns: Turns, before: Turns | None) -> str:
             f" | {late / before.ms(before.total, LATE):.2f}x"
             f" | {early / before.ms(before.total, EARLY):.2f}x"
         )
+    actions = f"{turns.actions_ms(EARLY):.1f} → {turns.actions_ms(LATE):.1f}"
     return (
-        f"| {name} | {early:.1f} | {late:.1f} | {late / early:.2f}x | {parts}{versus} |"
+        f"| {name} | {early:.1f} | {late:.1f} | {late / early:.2f}x | {parts}"
+        f" | {actions}{versus} |"
     )
 
 
