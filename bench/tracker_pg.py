@@ -72,12 +72,24 @@ def postgres() -> Iterator[str]:
         capture_output=True,
     )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    subprocess.run(
+    log = folder / "postgresql.log"
+    subprocess.run(  # the server keeps its output: a log file, not a pipe
         _as_postgres(
-            [f"{binaries}/pg_ctl", "-D", str(data), "-o", options, "-w", "start"]
+            [
+                f"{binaries}/pg_ctl",
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(log),
+                "-w",
+                "start",
+            ]
         ),
         check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield f"postgresql://rasa@127.0.0.1:{port}/postgres"
