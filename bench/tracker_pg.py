@@ -236,7 +236,7 @@ def report(results: dict[str, list[list[float]]]) -> list[str]:
         f"Machine: {machine()}. Commit `{head_commit()}`. `make bench-store-pg`"
         f" (bench/tracker_pg.py): a private PostgreSQL with {CONVERSATIONS:,} other"
         f" conversations of {EVENTS} events; {LONG} conversations of {TURNS} turns"
-        " (5 events a turn, a user message with a 10-intent ranking) per set-up,"
+        " (4 events a turn, a user message with a 10-intent ranking) per set-up,"
         " the store on the caller's loop, with redaction. Wall time of one turn's"
         " load and save, median over the turns 2–11 and 91–100.",
         "",
