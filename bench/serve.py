@@ -25,6 +25,12 @@ Runs, all in one go on the same machine:
    answers; the same check on the topology started again with Rasa 3.6's own Redis
    lock store (the baseline, RasaHQ/rasa#9213); then one instance with two Sanic
    workers (`SANIC_WORKERS=2`) at 10 and 50 users.
+4. conversation length (bench/serve_length.py, issue 19): turns 2-11 vs 91-100 of
+   one conversation, and 10 users in 30-message conversations, for the minimal bot,
+   the full bot with and without the tracker cache, and the topology with and
+   without it (plus 1 vs 2 instances at 10 users and a consistency check).
+   `--only-length` runs this part alone and puts its section into serving.md,
+   keeping the rest of the file.
 The channels' rate limits are switched off for the load (they would answer most
 requests with a 429 in a closed loop); the numbers are the bot's own cost.
 
@@ -39,11 +45,21 @@ import argparse
 import asyncio
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import yaml
 
-from bench.report import write_report
+from bench.report import head_commit, machine, write_report
+from bench.serve_length import (
+    Measured,
+    alternating,
+    busy,
+    endpoints_without_cache,
+    interleaved,
+    replace_section,
+)
+from bench.serve_length import report as length_report
 from bench.serve_load import (
     NO_LIMITS,
     RASA,
@@ -63,7 +79,7 @@ from bench.serve_profile import (
     profile,
     timed,
 )
-from bench.serve_report import Results, report, row
+from bench.serve_report import LOCK_STORES, Results, consistency_row, report, row
 from bench.serve_topology import consistency, topology
 from iom.core.settings import ROOT
 from iom.tools.launch import free_port
@@ -101,8 +117,153 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument(
         "--skip-train", action="store_true", help="do not time a full training (smoke)"
     )
+    parser.add_argument(
+        "--only-length",
+        action="store_true",
+        help="only the conversation-length section (issue 19), put into --out",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "serving.md"))
     return parser
+
+
+def _two_free_ports() -> int:
+    """A free port whose next port is free too (two Rasa instances)."""
+    import socket
+
+    while True:
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
+def topology_env() -> dict[str, str]:
+    """The topology on free ports (another run of it may use the defaults)."""
+    return {
+        **NO_LIMITS,
+        "TOPOLOGY_RATE_PER_MIN": "0",
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "RASA_INSTANCE_BASE_PORT": str(_two_free_ports()),
+        "PG_PORT": str(free_port()),
+        "REDIS_PORT": str(free_port()),
+        "TOPOLOGY_DIR": str(VAR / "topology"),
+    }
+
+
+def measure_length(
+    args: argparse.Namespace, messages: list[str], init_dir: Path | None = None
+) -> list[str]:
+    """4. Conversation length (bench/serve_length.py): the section's lines."""
+    if init_dir is None:
+        init_dir, _ = baseline_bot()
+    init_model = next((init_dir / "models").glob("*.tar.gz"))
+    no_cache = endpoints_without_cache(ROOT / "endpoints.yml", "endpoints-no-cache.yml")
+    servers: dict[str, Server] = {}
+    try:  # side by side, measured in turns
+        servers["minimal `rasa init`"] = Server(
+            "init-length",
+            init_dir,
+            init_model,
+            "endpoints.yml",
+            "credentials.yml",
+            actions=False,
+            env={},
+        )
+        for name, endpoints, db in (
+            ("full bot (SQLite, tracker cache as shipped)", "endpoints.yml", "cache"),
+            (
+                "full bot, `cache_size: 0` (Rasa's loading and saving)",
+                str(no_cache),
+                "no-cache",
+            ),
+        ):
+            (VAR / f"length-{db}.db").unlink(missing_ok=True)
+            servers[name] = full_bot(f"length-{db}", endpoints, VAR / f"length-{db}.db")
+        bots = interleaved(
+            {name: server.url for name, server in servers.items()}, messages
+        )
+    finally:
+        for server in servers.values():
+            server.close()
+    topo: list[Measured] = []
+    topo_rows: list[str] = []
+    checks: list[dict[str, int]] = []
+    if not args.skip_topology:
+        topo, topo_rows, checks = measure_length_topology(args, messages)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    note = (
+        f"Machine: {machine()}. Commit `{head_commit()}`, {when}."
+        + (
+            " Measured by `bench/serve.py --only-length` (this section only; the"
+            " sections above come from the last full run)."
+            if args.only_length
+            else ""
+        )
+        + f" Topology levels: {args.seconds:.0f} s per level. Every bot started"
+        " afresh; the ratio columns compare with the minimal bot measured in the same"
+        " run."
+    )
+    lines = length_report(bots, topo, topo_rows, note)
+    if checks:
+        lines += [
+            "Consistency on the topology with the cache (two instances through nginx;"
+            " every fifth turn two messages of one conversation at once; 50"
+            " conversations of 20 messages per run, then every message looked up in"
+            " PostgreSQL):",
+            "",
+            "| lock store | runs | messages | lost | duplicated | conversations"
+            " differing | answers not stored |",
+            "|---|---|---|---|---|---|---|",
+            consistency_row(LOCK_STORES["shipped"], checks),
+            "",
+        ]
+    return lines
+
+
+def measure_length_topology(
+    args: argparse.Namespace, messages: list[str]
+) -> tuple[list[Measured], list[str], list[dict[str, int]]]:
+    """The topology with the cache (shipped) and without: growth, load, consistency."""
+    env = topology_env()
+    one = f"http://127.0.0.1:{env['RASA_INSTANCE_BASE_PORT']}/webhooks/rest/webhook"
+    both = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
+    measured: list[Measured] = []
+    rows: list[str] = []
+    checks: list[dict[str, int]] = []
+    reference: Load | None = None
+    no_cache = endpoints_without_cache(
+        ROOT / "deploy" / "endpoints.yml", "endpoints-topology-no-cache.yml"
+    )
+    variants: list[tuple[str, dict[str, str]]] = [
+        ("tracker cache", {}),
+        ("`cache_size: 0`", {"TOPOLOGY_ENDPOINTS": str(no_cache)}),
+    ]
+    for label, extra in variants:
+        shutil.rmtree(VAR / "topology", ignore_errors=True)
+        run_env = {**env, **extra}
+        topology("up", run_env)
+        try:
+            loads = alternating({"one": one, "both": both}, messages, 10, args.seconds)
+            one_name = busy(f"topology, 1 instance, {label}", loads["one"])
+            both_name = busy(f"topology, 2 instances (nginx), {label}", loads["both"])
+            rows.append(row(one_name, loads["one"], reference))
+            rows.append(row(both_name, loads["both"], loads["one"]))
+            reference = reference or loads["one"]
+            measured += interleaved(
+                {f"topology, 2 instances (nginx), {label}": both}, messages
+            )
+            if not extra:
+                tracker_url = topology("env", run_env).strip().split("=", 1)[1]
+                checks = [
+                    consistency(both, tracker_url) for _ in range(args.consistency_runs)
+                ]
+        finally:
+            topology("down", run_env)
+    return measured, rows, checks
 
 
 def measure(args: argparse.Namespace) -> Results:
@@ -176,6 +337,8 @@ def measure(args: argparse.Namespace) -> Results:
     lever_rows = measure_levers(args, messages, full_loads, db)
     # 3. production topology
     topo_rows, checks = measure_topology(args, messages)
+    # 4. conversation length
+    length_lines = measure_length(args, messages, init_dir)
     return Results(
         seconds=args.seconds,
         base_loads=base_loads,
@@ -201,6 +364,7 @@ def measure(args: argparse.Namespace) -> Results:
         lever_rows=lever_rows,
         topo_rows=topo_rows,
         checks=checks,
+        length_lines=length_lines,
     )
 
 
@@ -236,17 +400,14 @@ def measure_topology(
     topo_rows: list[str] = []
     checks: dict[str, list[dict[str, int]]] = {}
     if not args.skip_topology:
-        env = {
-            **NO_LIMITS,
-            "TOPOLOGY_RATE_PER_MIN": "0",
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "TOPOLOGY_DIR": str(VAR / "topology"),
-        }
+        env = topology_env()
         shutil.rmtree(VAR / "topology", ignore_errors=True)
         topology("up", env)
         try:
-            one = "http://127.0.0.1:5011/webhooks/rest/webhook"
+            one = (
+                f"http://127.0.0.1:{env['RASA_INSTANCE_BASE_PORT']}"
+                "/webhooks/rest/webhook"
+            )
             both = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
             singles = levels(one, messages, [10, 50], args.seconds)
             doubles = levels(both, messages, [10, 50], args.seconds)
@@ -289,6 +450,10 @@ def measure_topology(
 
 def main() -> int:
     args = arguments().parse_args()
+    if args.only_length:
+        VAR.mkdir(parents=True, exist_ok=True)
+        lines = measure_length(args, heldout_messages())
+        return write_report(replace_section(Path(args.out), lines), args.out)
     return write_report(report(measure(args)), args.out)
 
 

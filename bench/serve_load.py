@@ -3,7 +3,7 @@
 `Server`: a `rasa run` (and its action server) on free ports; `run_load`: an asyncio
 closed loop of simulated users on aiohttp, each posting one message to the REST
 webhook, waiting for the answer, then posting the next (a new conversation every 8
-messages). Also used by bench/soak.py.
+messages unless told otherwise). Also used by bench/soak.py.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ class Load:
     seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    # CPU ticks of the whole machine during the load (/proc/stat): busy, all
+    busy_ticks: int = 0
+    all_ticks: int = 0
+
+    @property
+    def busy(self) -> float:
+        """Share of the machine's CPU time that was busy (any process, anyone's)."""
+        return self.busy_ticks / max(self.all_ticks, 1)
 
     @property
     def throughput(self) -> float:
@@ -70,11 +78,13 @@ async def _user(
     until: float,
     load: Load,
     limit: int | None,
+    per_conversation: int,
+    served_empty: bool,
 ) -> int:
     sent = 0
     sender = os.urandom(8).hex()
     while time.monotonic() < until and (limit is None or sent < limit):
-        if sent and sent % 8 == 0:
+        if sent and sent % per_conversation == 0:
             sender = os.urandom(8).hex()
         text = messages[(start + sent) % len(messages)]
         began = time.perf_counter()
@@ -85,9 +95,9 @@ async def _user(
                 key = "ok" if ok else f"HTTP {r.status}" if r.status != 200 else "empty"
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             key = type(error).__name__
-        if key == "ok":
+        if key == "ok" or (key == "empty" and served_empty):
             load.latencies.append(time.perf_counter() - began)
-        else:
+        if key != "ok":
             load.errors[key] = load.errors.get(key, 0) + 1
         sent += 1
     return sent
@@ -99,9 +109,17 @@ async def run_load(
     seconds: float,
     messages: list[str],
     total: int | None = None,
+    per_conversation: int = 8,
+    served_empty: bool = False,
 ) -> Load:
-    """Closed loop: `users` at once for `seconds` (or until `total` messages)."""
+    """Closed loop: `users` at once for `seconds` (or until `total` messages).
+
+    Each user starts a new conversation every `per_conversation` messages. With
+    `served_empty`, an answer without messages (the minimal bot has no fallback)
+    counts as answered too (it is a whole turn's work), and still as "empty".
+    """
     load = Load(users, seconds)
+    busy_before, all_before = machine_ticks()
     per_user = None if total is None else -(-total // users)
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=users + 5)
@@ -110,12 +128,42 @@ async def run_load(
         until = began + (seconds if total is None else 24 * 3600)
         await asyncio.gather(
             *(
-                _user(session, url, messages, i * 97, until, load, per_user)
+                _user(
+                    session,
+                    url,
+                    messages,
+                    i * 97,
+                    until,
+                    load,
+                    per_user,
+                    per_conversation,
+                    served_empty,
+                )
                 for i in range(users)
             )
         )
         load.seconds = time.monotonic() - began
+    busy_after, all_after = machine_ticks()
+    load.busy_ticks, load.all_ticks = busy_after - busy_before, all_after - all_before
     return load
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's CPU ticks so far: busy (not idle or waiting), all."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
+def merged(loads: list[Load]) -> Load:
+    """Several runs of one level as one (their latencies, errors and seconds)."""
+    total = Load(loads[0].users, sum(load.seconds for load in loads))
+    for load in loads:
+        total.busy_ticks += load.busy_ticks
+        total.all_ticks += load.all_ticks
+        total.latencies += load.latencies
+        for key, count in load.errors.items():
+            total.errors[key] = total.errors.get(key, 0) + count
+    return total
 
 
 def rss_mib(pid: int) -> float:

@@ -40,6 +40,8 @@ class Results:
     lever_rows: list[str] = field(default_factory=list)
     topo_rows: list[str] = field(default_factory=list)
     checks: dict[str, list[dict[str, int]]] = field(default_factory=dict)
+    # 4. conversation length (bench/serve_length.py): the section's lines
+    length_lines: list[str] = field(default_factory=list)
 
 
 LOCK_STORES = {
@@ -102,6 +104,7 @@ def report(r: Results) -> list[str]:
         *training_section(r),
         *profile_section(r),
         *topology_section(r),
+        *r.length_lines,
     ]
 
 

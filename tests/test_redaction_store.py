@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -147,92 +149,88 @@ def test_live_server_stores_redacted_text(live_bot: LiveBot) -> None:
     assert "512 345 678" not in json.dumps(events)
 
 
+def sessions_recorded(
+    store: RedactingSQLTrackerStore, calls: list[str], fail_first: Exception | None
+) -> None:
+    """Note the thread of every database session of `store`; fail the first one."""
+    import contextlib
+    import threading
+
+    original = store.session_scope
+
+    @contextlib.contextmanager
+    def scope() -> Iterator[Any]:
+        calls.append(threading.current_thread().name)
+        if fail_first is not None and len(calls) == 1:
+            raise fail_first
+        with original() as session:
+            yield session
+
+    store.session_scope = scope  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("cache_size", [0, 256])
 def test_a_save_that_fails_while_the_database_restarts_is_retried(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_size: int
 ) -> None:
     """bench/results/faults.md: without the retry, a turn answered during a
-    PostgreSQL restart was never stored."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
+    PostgreSQL restart was never stored (with the tracker cache and without)."""
     database = tmp_path / "tracker.db"
     store = RedactingSQLTrackerStore(
-        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+        domain=Domain.load(str(ROOT / "domain.yml")),
+        host=f"sqlite:///{database}",
+        cache_size=cache_size,
     )
     monkeypatch.setattr("iom.rasa.tracker_store.SAVE_RETRIES", (0.01, 0.01))
-    calls: list[int] = []
-    original = SQLTrackerStore.save
-
-    async def flaky(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise sa.exc.OperationalError("insert", {}, Exception("server closed"))
-        await original(self, tracker)
-
-    monkeypatch.setattr(SQLTrackerStore, "save", flaky)
+    calls: list[str] = []
+    failure = sa.exc.OperationalError("insert", {}, Exception("server closed"))
+    sessions_recorded(store, calls, failure)
     tracker = DialogueStateTracker.from_events("r", [UserUttered("dzień dobry")])
     asyncio.run(store.save(tracker))
     assert len(calls) == 2
     assert [e["text"] for e in stored(database, "r")] == ["dzień dobry"]
 
 
+@pytest.mark.parametrize("cache_size", [0, 256])
 def test_a_load_that_fails_while_the_database_restarts_is_retried(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_size: int
 ) -> None:
     """Rasa would answer from an empty in-memory tracker and never store the turn."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
     database = tmp_path / "tracker.db"
     store = RedactingSQLTrackerStore(
-        domain=Domain.load(str(ROOT / "domain.yml")), host=f"sqlite:///{database}"
+        domain=Domain.load(str(ROOT / "domain.yml")),
+        host=f"sqlite:///{database}",
+        cache_size=cache_size,
     )
     asyncio.run(store.save(DialogueStateTracker.from_events("r", [UserUttered("hej")])))
+    store.cache.drop("r")  # a load from the database, as after a restart
     monkeypatch.setattr("iom.rasa.tracker_store.SAVE_RETRIES", (0.01,))
-    calls: list[int] = []
-    original = SQLTrackerStore.retrieve
-
-    async def flaky(self: SQLTrackerStore, sender: str) -> DialogueStateTracker | None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise sa.exc.OperationalError("select", {}, Exception("starting up"))
-        return await original(self, sender)
-
-    monkeypatch.setattr(SQLTrackerStore, "retrieve", flaky)
+    calls: list[str] = []
+    failure = sa.exc.OperationalError("select", {}, Exception("starting up"))
+    sessions_recorded(store, calls, failure)
     tracker = asyncio.run(store.retrieve("r"))
     assert len(calls) == 2 and tracker is not None
     assert tracker.latest_message.text == "hej"
 
 
+@pytest.mark.parametrize("cache_size", [0, 256])
 @pytest.mark.parametrize("off_loop", [True, "false"])
 def test_loads_and_saves_leave_the_event_loop_unless_turned_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, off_loop: bool | str
+    tmp_path: Path, off_loop: bool | str, cache_size: int
 ) -> None:
     """The blocking SQL work runs in a worker thread (endpoints.yml may say
     `off_loop: false`); the stored events are the same either way."""
     import threading
-
-    from rasa.core.tracker_store import SQLTrackerStore
 
     database = tmp_path / "tracker.db"
     store = RedactingSQLTrackerStore(
         domain=Domain.load(str(ROOT / "domain.yml")),
         host=f"sqlite:///{database}",
         off_loop=off_loop,
+        cache_size=cache_size,
     )
     threads: list[str] = []
-    original_save, original_retrieve = SQLTrackerStore.save, SQLTrackerStore.retrieve
-
-    async def save(self: SQLTrackerStore, tracker: DialogueStateTracker) -> None:
-        threads.append(threading.current_thread().name)
-        await original_save(self, tracker)
-
-    async def retrieve(
-        self: SQLTrackerStore, sender: str
-    ) -> DialogueStateTracker | None:
-        threads.append(threading.current_thread().name)
-        return await original_retrieve(self, sender)
-
-    monkeypatch.setattr(SQLTrackerStore, "save", save)
-    monkeypatch.setattr(SQLTrackerStore, "retrieve", retrieve)
+    sessions_recorded(store, threads, None)
     text = "mój numer 512 345 678"
     asyncio.run(store.save(DialogueStateTracker.from_events("t", [UserUttered(text)])))
     tracker = asyncio.run(store.retrieve("t"))

@@ -25,6 +25,7 @@ from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from iom.rasa import action_response
 from iom.rasa.channels.fallback import clean_text, domain_text, never_silent
 from iom.rasa.channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom.rasa.channels.ratelimit import RateLimiter
@@ -88,6 +89,7 @@ class RestInput(RasaRestInput):
         Its errors are JSON whatever the client accepts (Sanic would otherwise pick
         HTML or plain text from the request's headers).
         """
+        action_response.install()  # the server starts: schema checked once
         blueprint = super().blueprint(never_silent(on_new_message))
         blueprint.exception(SanicException)(json_error)
         return blueprint

@@ -45,6 +45,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from iom.core import db, settings, takeover
 from iom.core.language import SUPPORTED
+from iom.rasa import action_response
 from iom.rasa.channels.fallback import clean_text, domain_text, never_silent
 from iom.rasa.channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom.rasa.channels.ratelimit import RateLimiter
@@ -158,6 +159,7 @@ class SocketIOInput(RasaSocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Rasa's blueprint with fixed `session_request` and message handlers."""
+        action_response.install()  # the server starts: schema checked once
         on_new_message = never_silent(on_new_message, held)
         blueprint = super().blueprint(on_new_message)
         limiter = RateLimiter()
