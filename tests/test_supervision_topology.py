@@ -8,6 +8,7 @@ Needs Debian's postgresql, redis-server and nginx (`make topology-deps`).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -26,12 +27,14 @@ import pytest
 
 from iom.console.rasa_api import RasaApi
 from iom.core import db
-from iom.tools import supervision
+from iom.tools import retrain, supervision
 from iom.tools.launch import free_port
 from tests.conftest import MODEL, ROOT
 from tests.test_live_operator import takeover_flow
 from tests.test_supervision import (
     KCIK,
+    LOOKUP,
+    MIGRANT_INFO,
     SUPERVISORD,
     TRAFFICKING,
     Load,
@@ -98,6 +101,7 @@ def topo() -> Iterator[dict[str, Any]]:
         "TOPOLOGY_RATE_PER_MIN": "0",
         "RATE_LIMIT_SENDER_PER_MIN": "30",
         "TOPOLOGY_ENDPOINTS": "deploy/endpoints.yml",
+        "RASA_ENABLE_API": "1",
         "RASA_API_TOKEN": secrets.token_urlsafe(36),
     }
     for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "TRACKER_URL"):
@@ -141,6 +145,37 @@ def test_live_operator_messages_reach_the_widget_from_either_instance(
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 404
+
+
+def test_a_new_model_is_swapped_into_both_instances_under_load(
+    topo: dict[str, Any], tmp_path: Path
+) -> None:
+    """The learning loop's live swap (`iom.tools.retrain.load_into_instances`).
+
+    Users talk through nginx while a model (a copy of the shipped one: a real load, no
+    training) is loaded into one instance after the other; no request may fail or be
+    answered by the static fallback.
+    """
+    token = topo["env"]["RASA_API_TOKEN"]
+    instances = [f"http://127.0.0.1:{port}" for port in topo["instances"]]
+    new_model = tmp_path / "candidate" / "model.tar.gz"
+    new_model.parent.mkdir()
+    shutil.copyfile(MODEL, new_model)
+    with Load(topo["nginx"], clients=6) as load:
+        time.sleep(3)
+        began = time.monotonic()
+        swap = retrain.load_into_instances(new_model, instances, token, None)
+        time.sleep(3)
+    assert swap.loaded == instances
+    assert [r for r in load.replies if r[0] >= began - 1], "no request during the swap"
+    failed = [r for r in load.replies if r[2] != 200 or not r[3]]
+    assert failed == [], failed[:3]
+    lookups = load.of(LOOKUP)
+    assert lookups and all(MIGRANT_INFO in r[3] for r in lookups), lookups[:3]
+    assert all(KCIK in r[3] for r in load.of(TRAFFICKING))
+    for url in instances:
+        with urllib.request.urlopen(f"{url}/status?token={token}", timeout=30) as r:
+            assert json.load(r)["model_id"] == retrain.model_id_of(new_model)
 
 
 def test_one_rasa_instance_killed_nginx_serves_from_the_other(

@@ -68,11 +68,24 @@ def detection_of(message: UserUttered) -> dict[str, Any]:
     return detection
 
 
+class _FixedPolicy(Policy):
+    """A policy of fixed rules: nothing to learn from the training stories."""
+
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn."""
+        return self._resource
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
     is_trainable=False,
 )
-class LanguagePolicy(Policy):
+class LanguagePolicy(_FixedPolicy):
     """Sets the ``language`` slot from the latest user message; predicts nothing."""
 
     @staticmethod
@@ -83,15 +96,6 @@ class LanguagePolicy(Policy):
         asks (score 1.0) it must win over the rule that answers the guessed intent.
         """
         return {"priority": 7}
-
-    def train(
-        self,
-        training_trackers: list[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        """Nothing to learn."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
@@ -158,7 +162,7 @@ def _operator_last_active(tracker: DialogueStateTracker) -> float | None:
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
     is_trainable=False,
 )
-class OperatorPolicy(Policy):
+class OperatorPolicy(_FixedPolicy):
     """While a person from the team holds the chat, the bot listens, except for safety.
 
     The console sets the ``operator`` slot when an operator joins and clears it when
@@ -174,15 +178,6 @@ class OperatorPolicy(Policy):
     def get_default_config() -> dict[str, Any]:
         """Above the language policy (7) and the rules (6); a 20-minute timeout."""
         return {"priority": 8, "timeout": 1200}
-
-    def train(
-        self,
-        training_trackers: list[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        """Nothing to learn."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
