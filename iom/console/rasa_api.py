@@ -19,12 +19,12 @@ message and the person's are stored in order.
 
 from __future__ import annotations
 
-import json
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+
+from iom.core import rasa_http
 
 DELIVER = {"output_channel": "socketio", "execute_side_effects": "true"}
 OPERATOR_SLOT = "operator"
@@ -48,21 +48,20 @@ class RasaApi:
     def _post(self, path: str, body: Any, **params: str) -> None:
         if not self.token:
             raise RasaApiError("RASA_API_TOKEN is not set: live chat is off.")
-        query = urlencode({"token": self.token, **params})
-        request = urllib.request.Request(
-            f"{self.url.rstrip('/')}{path}?{query}",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                response.read()
+            rasa_http.call(
+                "POST",
+                f"{self.url.rstrip('/')}{path}",
+                self.token,
+                body,
+                self.timeout,
+                **params,
+            )
         except urllib.error.HTTPError as error:
             raise RasaApiError(
                 f"The assistant refused the call ({error.code})."
             ) from error
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, ValueError) as error:
             raise RasaApiError(f"The assistant is not reachable ({error}).") from error
 
     def _events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:

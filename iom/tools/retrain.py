@@ -54,7 +54,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from iom.core import db, settings
+from iom.core import db, rasa_http, settings
 from iom.core.language import SUPPORTED
 from iom.core.learning import examples, gate, registry
 from iom.core.redaction import default_redactor
@@ -204,16 +204,7 @@ def live_evaluation(model: registry.Model, paths: Paths) -> dict[str, Any]:
 def _request(
     method: str, url: str, token: str, body: dict[str, Any] | None = None
 ) -> Any:
-    query = urllib.parse.urlencode({"token": token})
-    request = urllib.request.Request(
-        f"{url}?{query}",
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        raw = response.read()
-    return json.loads(raw) if raw else None
+    return rasa_http.call(method, url, token, body, timeout=600)
 
 
 def _running(url: str) -> bool:
