@@ -12,7 +12,9 @@ and the custom action calls (Rasa's side: the request with the tracker, the chec
 of the response). Variations (levers), each on the same model, one after the other:
 - Rasa's own loading and saving (`cache_size: 0`) and Rasa's check of the action
   server's responses (the schema re-checked on each call): as before issue 19;
-- the tracker cache alone; the schema checked once alone; both (as shipped).
+- the tracker cache alone; the schema checked once alone; both; both and the
+  past-states cache (iom/rasa/past_states.py); and orjson for the requests to the
+  action server (iom/rasa/action_json.py; as shipped).
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def measure() -> dict[str, Turns]:
     from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
 
-    from iom.rasa import action_response
+    from iom.rasa import action_json, action_response, past_states
     from iom.rasa.tracker_store import RedactingSQLTrackerStore
 
     port = free_port()
@@ -168,7 +170,15 @@ def measure() -> dict[str, Turns]:
         rasa_check = RemoteAction._validate_action_result
         messages = heldout_messages()
         results: dict[str, Turns] = {}
-        for name, cache_size, once in VARIATIONS:
+        for name, cache_size, once, states in VARIATIONS:
+            if states:
+                past_states.install()
+            else:
+                past_states.uninstall()
+            if states == "orjson":
+                action_json.install()
+            else:
+                action_json.uninstall()
             RemoteAction._validate_action_result = (  # type: ignore[method-assign]
                 action_response.validate_action_result if once else rasa_check
             )
@@ -193,10 +203,17 @@ def measure() -> dict[str, Turns]:
 
 
 VARIATIONS = [
-    ("as before issue 19 (`cache_size: 0`, schema re-checked per call)", 0, False),
-    ("tracker cache only", 256, False),
-    ("schema checked once only", 0, True),
-    ("both (as shipped)", 256, True),
+    (
+        "as before issue 19 (`cache_size: 0`, schema re-checked per call)",
+        0,
+        False,
+        False,
+    ),
+    ("tracker cache only", 256, False, False),
+    ("schema checked once only", 0, True, False),
+    ("both", 256, True, False),
+    ("both and the past-states cache", 256, True, True),
+    ("both, the past-states cache and orjson (as shipped)", 256, True, "orjson"),
 ]
 
 

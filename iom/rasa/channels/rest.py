@@ -25,7 +25,7 @@ from sanic.exceptions import InvalidUsage, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from iom.rasa import action_response
+from iom.rasa import action_json, action_response, past_states
 from iom.rasa.channels.fallback import clean_text, domain_text, never_silent
 from iom.rasa.channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom.rasa.channels.ratelimit import RateLimiter
@@ -90,6 +90,8 @@ class RestInput(RasaRestInput):
         HTML or plain text from the request's headers).
         """
         action_response.install()  # the server starts: schema checked once
+        past_states.install()  # and the policies' states extended, not replayed
+        action_json.install()  # and the tracker sent to it encoded by orjson
         blueprint = super().blueprint(never_silent(on_new_message))
         blueprint.exception(SanicException)(json_error)
         return blueprint

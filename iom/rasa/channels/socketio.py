@@ -45,7 +45,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from iom.core import db, settings, takeover
 from iom.core.language import SUPPORTED
-from iom.rasa import action_response
+from iom.rasa import action_json, action_response, past_states
 from iom.rasa.channels.fallback import clean_text, domain_text, never_silent
 from iom.rasa.channels.ratelimit import RESPONSE as RATE_LIMITED
 from iom.rasa.channels.ratelimit import RateLimiter
@@ -160,6 +160,8 @@ class SocketIOInput(RasaSocketIOInput):
     ) -> Blueprint:
         """Rasa's blueprint with fixed `session_request` and message handlers."""
         action_response.install()  # the server starts: schema checked once
+        past_states.install()  # and the policies' states extended, not replayed
+        action_json.install()  # and the tracker sent to it encoded by orjson
         on_new_message = never_silent(on_new_message, held)
         blueprint = super().blueprint(on_new_message)
         limiter = RateLimiter()
