@@ -186,7 +186,7 @@ def test_entities_are_written_as_rasa_annotations(existing: examples.Existing) -
     entities = ({"start": 24, "end": 31, "entity": "city", "value": "Gdańsk"},)
     assert (
         examples.annotate(text, entities)
-        == "szukam pomocy prawnej w [Gdańsku](city:Gdańsk)"
+        == 'szukam pomocy prawnej w [Gdańsku]{"entity": "city", "value": "Gdańsk"}'
     )
     assert examples.annotate("in Łódź", [{"start": 3, "end": 7, "entity": "city"}]) == (
         "in [Łódź](city)"

@@ -32,8 +32,9 @@ from iom.console.rasa_api import RasaApi
 from iom.console.routes import ROUTERS
 from iom.console.templating import make_templates, render
 from iom.core import db
+from iom.core.learning.entities import domain_entities
 
-__all__ = ["Settings", "create_app", "intents_of"]
+__all__ = ["Settings", "create_app", "entities_of", "intents_of"]
 
 logger = logging.getLogger("console")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -47,6 +48,11 @@ def intents_of(domain_file: Path) -> list[str]:
     """The domain's intents, for the correction menu."""
     domain = yaml.safe_load(domain_file.read_text("utf-8"))
     return sorted(i if isinstance(i, str) else next(iter(i)) for i in domain["intents"])
+
+
+def entities_of(domain_file: Path) -> list[str]:
+    """The domain's entity types, for the entity marks of a correction."""
+    return domain_entities(yaml.safe_load(domain_file.read_text("utf-8")))
 
 
 @asynccontextmanager
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = db.engine_for(settings.database_url)
     app.state.intents = intents_of(settings.domain_file)
+    app.state.entities = entities_of(settings.domain_file)
     app.state.templates = make_templates()
     app.state.live = Live(
         app.state.engine,

@@ -53,9 +53,16 @@ def get_intents(request: Request) -> list[str]:
     return intents
 
 
+def get_entities(request: Request) -> list[str]:
+    """The domain's entity types (read once at start), for the entity marks."""
+    entities: list[str] = request.app.state.entities
+    return entities
+
+
 ConsoleSettings = Annotated[Settings, Depends(get_settings)]
 Db = Annotated[sa.engine.Engine, Depends(get_engine)]
 Intents = Annotated[list[str], Depends(get_intents)]
+Entities = Annotated[list[str], Depends(get_entities)]
 
 
 def current_user(request: Request, engine: Db) -> User:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,6 +122,8 @@ class ConversationNotes:
     review: Row[Any] | None
     tags: list[str]
     corrected: dict[int, str]  # event id -> corrected intent
+    # event id -> the correction's entities (JSON, as stored; None: none marked)
+    corrected_entities: dict[int, str | None] = field(default_factory=dict)
 
 
 def conversation_notes(engine: Engine, sender_id: str) -> ConversationNotes:
@@ -137,16 +139,15 @@ def conversation_notes(engine: Engine, sender_id: str) -> ConversationNotes:
                 .order_by(db.tags.c.tag)
             ).scalars()
         )
-        corrected = {
-            row.event_id: row.corrected_intent
-            for row in connection.execute(
-                sa.select(db.corrections).where(db.corrections.c.sender_id == sender_id)
-            )
-        }
+        rows = connection.execute(
+            sa.select(db.corrections).where(db.corrections.c.sender_id == sender_id)
+        ).all()
+        corrected = {row.event_id: row.corrected_intent for row in rows}
+        entities = {row.event_id: row.entities for row in rows}
         summary = connection.execute(
             sa.select(db.conversations).where(db.conversations.c.sender_id == sender_id)
         ).first()
-    return ConversationNotes(summary, review, tags, corrected)
+    return ConversationNotes(summary, review, tags, corrected, entities)
 
 
 def conversation_exists(engine: Engine, sender_id: str) -> bool:

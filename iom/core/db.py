@@ -136,6 +136,9 @@ models = sa.Table(
     sa.Column("report_dir", sa.String(1024)),
     sa.Column("promoted_at", sa.Float),
     sa.Column("promoted_by", sa.String(64)),
+    # Added by 0005: examples of conversations erased after this model was trained
+    # (its weights still hold them; the next retrain leaves them out).
+    sa.Column("erased_examples", sa.Integer, nullable=False, default=0),
 )
 
 state = sa.Table(

@@ -3,7 +3,8 @@
 - ``purge``: delete every conversation whose last event is older than
   ``RETENTION_DAYS`` (default 30) days, with its handoff requests.
   ``--every SECONDS`` repeats the purge (``make run`` uses one day).
-- ``erase SENDER_ID``: delete one conversation now (GDPR erasure request).
+- ``erase SENDER_ID``: delete one conversation now (GDPR erasure request), and the
+  training examples the learning loop made of it (`iom.core.learning.erasure`).
 
 Only SQLAlchemy Core, so it works on SQLite and PostgreSQL and does not need Rasa.
 Prints counts, never message text. Schedule it with cron or a systemd timer in
@@ -15,11 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from iom.core import db, settings
+from iom.core.learning import erasure
 
 DEFAULT_DAYS = 30
 
@@ -31,6 +34,8 @@ class Deleted:
     conversations: int
     events: int
     handoffs: int
+    # erase only: examples removed per model folder (iom.core.learning.erasure)
+    examples: dict[str, int] = field(default_factory=dict)
 
 
 def _tables(engine: sa.engine.Engine) -> set[str]:
@@ -80,13 +85,38 @@ def purge(engine: sa.engine.Engine, days: int, now: float | None = None) -> Dele
         return _delete(connection, senders, tables)
 
 
-def erase(engine: sa.engine.Engine, sender_id: str) -> Deleted:
-    """Delete one conversation (all its events and handoff requests)."""
+def erase(
+    engine: sa.engine.Engine,
+    sender_id: str,
+    candidates_dir: Path | None = None,
+    by: str = "retention",
+) -> Deleted:
+    """Delete one conversation (all its events, handoff requests and corrections).
+
+    With `candidates_dir` (the learning loop's model folders), the examples made of
+    the conversation go too, and models trained with them are marked (`by` is the
+    audit log's user). Raises `erasure.LearningBusy`, having deleted nothing, while
+    a retrain or rollback runs.
+    """
     tables = _tables(engine)
-    with engine.begin() as connection:
-        deleted = _delete(connection, [sender_id], tables)
-    found = 1 if deleted.events or deleted.handoffs else 0
-    return Deleted(found, deleted.events, deleted.handoffs)
+    if candidates_dir is None:
+        with engine.begin() as connection:
+            deleted = _delete(connection, [sender_id], tables)
+        removed: dict[str, int] = {}
+    else:
+        with erasure.learning_lock(candidates_dir):
+            with engine.connect() as connection:
+                texts = (
+                    erasure.correction_texts(connection, sender_id)
+                    if db.corrections.name in tables
+                    else set()
+                )
+            scrubbed = erasure.scrub(engine, candidates_dir, sender_id, by, texts)
+            with engine.begin() as connection:
+                deleted = _delete(connection, [sender_id], tables)
+        removed = scrubbed.examples
+    found = 1 if deleted.events or deleted.handoffs or removed else 0
+    return Deleted(found, deleted.events, deleted.handoffs, removed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,9 +136,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("set TRACKER_URL or pass --url")
     engine = sa.create_engine(args.url)
     if args.command == "erase":
-        deleted = erase(engine, args.sender_id)
+        try:
+            deleted = erase(
+                engine, args.sender_id, settings.current().candidates_dir, "cli"
+            )
+        except erasure.LearningBusy as busy:
+            print(busy, file=sys.stderr)
+            return 2
         print(
-            f"erased conversation: {deleted.events} events, {deleted.handoffs} handoffs"
+            f"erased conversation: {deleted.events} events, {deleted.handoffs}"
+            f" handoffs, {sum(deleted.examples.values())} training examples"
         )
         return 0 if deleted.conversations else 1
     while True:

@@ -385,6 +385,7 @@ def accepted_corrections(engine: sa.engine.Engine) -> list[examples.Correction]:
             intent=row.corrected_intent,
             entities=examples.parse_entities(row.entities),
             username=row.username,
+            conversation=row.sender_id,
         )
         for row in rows
     ]

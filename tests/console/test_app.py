@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from iom.core import db
+from iom.core.learning.examples import plain
 from iom.core.redaction import default_redactor
 from tests.console.conftest import (
     GET_PAGES,
@@ -571,7 +572,9 @@ def test_correct_an_intent_and_export_it_as_rasa_nlu_yaml(
     data = yaml.safe_load(exported.text)
     assert data["version"] == "3.1"
     examples = {block["intent"]: block["examples"] for block in data["nlu"]}
-    assert "gdzie mogę się nauczyć polskiego w Krakowie" in examples["ask_info_line"]
+    assert "gdzie mogę się nauczyć polskiego w Krakowie" in plain(
+        examples["ask_info_line"]
+    )
     english = yaml.safe_load(client.get("/corrections/export?language=en").text)
     assert all(block["intent"] != "ask_info_line" for block in english["nlu"])
     for lang in ("uk", "ru"):  # nothing corrected yet, but a valid (empty) file

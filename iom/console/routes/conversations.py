@@ -8,7 +8,8 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Annotated
+from itertools import zip_longest
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -20,6 +21,7 @@ from iom.console.deps import (
     AdminForm,
     ConsoleSettings,
     Db,
+    Entities,
     Intents,
     Operator,
     OperatorForm,
@@ -28,6 +30,9 @@ from iom.console.templating import render
 from iom.console.warsaw import DAY_SECONDS, day_start
 from iom.core import retention, takeover
 from iom.core.language import SUPPORTED
+from iom.core.learning import entities as marking
+from iom.core.learning.erasure import LearningBusy
+from iom.core.learning.examples import parse_entities
 
 router = APIRouter(tags=["conversations"])
 REVEAL_SECONDS = 15 * 60
@@ -143,6 +148,7 @@ def conversation(
     engine: Db,
     settings: ConsoleSettings,
     intents: Intents,
+    entity_types: Entities,
 ) -> Response:
     """One transcript, personal data masked unless this user revealed it lately."""
     turns = tracker.transcript(engine, sender_id)
@@ -154,6 +160,16 @@ def conversation(
     revealed = queries.revealed_since(
         engine, user.username, sender_id, time.time() - REVEAL_SECONDS
     )
+    marks = {
+        t.event_id: marking.marks_of(
+            t.text,
+            parse_entities(notes.corrected_entities[t.event_id])
+            if t.event_id in notes.corrected
+            else t.spans,
+        )
+        for t in turns
+        if t.kind == "user"
+    }
     return render(
         request,
         "conversation.html",
@@ -164,6 +180,9 @@ def conversation(
         tags=notes.tags,
         corrected=notes.corrected,
         intents=intents,
+        entity_types=entity_types,
+        marks=marks,
+        max_marks=marking.MAX_MARKS,
         revealed=revealed,
         summary=notes.summary,
         has_pii=any(
@@ -173,6 +192,24 @@ def conversation(
         live_holder=takeover.holder(engine, sender_id),
         widget_open=takeover.widget_open(engine, sender_id),
     )
+
+
+def entity_marks(
+    types: list[str] | None, words: list[str] | None, values: list[str] | None
+) -> list[marking.Mark] | None:
+    """The form's entity rows (None when the form sent none); 400 on a half row."""
+    if types is None and words is None:
+        return None
+    marks = []
+    for entity, text, value in zip_longest(
+        types or [], words or [], values or [], fillvalue=""
+    ):
+        if not entity.strip() and not text.strip():
+            continue
+        if not entity.strip() or not text.strip():
+            raise HTTPException(400, "Give both the entity type and the words.")
+        marks.append(marking.Mark(entity, text, value))
+    return marks
 
 
 @router.post("/conversations/{sender_id}/reveal")
@@ -237,10 +274,18 @@ def correct(
     user: OperatorForm,
     engine: Db,
     intents: Intents,
+    entity_types: Entities,
     event_id: Annotated[int | None, Form()] = None,
     intent: Annotated[str, Form()] = "",
+    entity_type: Annotated[list[str] | None, Form()] = None,
+    entity_text: Annotated[list[str] | None, Form()] = None,
+    entity_value: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Record the right intent of one user message (a training example)."""
+    """Record the right intent of one user message, with its entities (an example).
+
+    The form's entity rows (type, the exact words, a value if it differs) replace
+    the entities Rasa found; a form without entity rows keeps Rasa's.
+    """
     if intent not in intents:
         raise HTTPException(400, "Choose an intent from the domain.")
     turn = next(
@@ -255,6 +300,13 @@ def correct(
         raise HTTPException(404, "No such user message in this conversation.")
     if turn.text.startswith("/"):
         raise HTTPException(400, "Button clicks are not training examples.")
+    marks = entity_marks(entity_type, entity_text, entity_value)
+    spans: tuple[dict[str, Any], ...] = tuple(turn.spans)
+    if marks is not None:
+        try:
+            spans = marking.place(turn.text, marks, entity_types)
+        except marking.MarkError as error:
+            raise HTTPException(400, str(error)) from None
     queries.save_correction(
         engine,
         queries.Correction(
@@ -265,9 +317,7 @@ def correct(
             predicted_intent=turn.intent,
             corrected_intent=intent,
             username=user.username,
-            entities=json.dumps(list(turn.spans), ensure_ascii=False)
-            if turn.spans
-            else None,
+            entities=json.dumps(list(spans), ensure_ascii=False) if spans else None,
         ),
     )
     auth.record(
@@ -275,7 +325,8 @@ def correct(
         user.username,
         "correct",
         sender_id,
-        f"event {event_id}: {turn.intent} -> {intent}",
+        f"event {event_id}: {turn.intent} -> {intent}"
+        + (f"; entities {', '.join(str(s['entity']) for s in spans)}" if spans else ""),
     )
     return back(sender_id)
 
@@ -285,13 +336,32 @@ def erase(
     sender_id: str,
     user: AdminForm,
     engine: Db,
+    settings: ConsoleSettings,
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Delete the conversation everywhere (GDPR); admins only, id typed to confirm."""
+    """Delete the conversation everywhere (GDPR); admins only, id typed to confirm.
+
+    Everywhere includes the learning loop: its corrections, and the training examples
+    made of them in every model folder; a model trained with them is marked on
+    /models and in the audit log (iom.core.learning.erasure). While a retrain runs the
+    erasure is refused (409) and nothing is deleted.
+    """
     if confirm != sender_id:
         raise HTTPException(400, "Type the conversation id to confirm the erasure.")
-    deleted = retention.erase(engine, sender_id)
+    try:
+        deleted = retention.erase(
+            engine, sender_id, settings.candidates_dir, user.username
+        )
+    except LearningBusy as busy:
+        raise HTTPException(409, str(busy)) from None
     if not deleted.conversations:
         raise HTTPException(404, NO_CONVERSATION)
-    auth.record(engine, user.username, "erase", sender_id, f"{deleted.events} events")
+    examples = sum(deleted.examples.values())
+    auth.record(
+        engine,
+        user.username,
+        "erase",
+        sender_id,
+        f"{deleted.events} events, {examples} training examples",
+    )
     return RedirectResponse("/conversations", status_code=303)

@@ -10,6 +10,8 @@ from iom.console.deps import AdminForm, Db, Operator
 from iom.console.export import nlu_yaml
 from iom.console.templating import render
 from iom.core.language import SUPPORTED
+from iom.core.learning.entities import marks_of
+from iom.core.learning.examples import parse_entities
 
 router = APIRouter(tags=["corrections"])
 
@@ -18,7 +20,8 @@ router = APIRouter(tags=["corrections"])
 def correction_list(request: Request, user: Operator, engine: Db) -> Response:
     """Every correction, newest first."""
     rows = queries.all_corrections(engine)
-    return render(request, "corrections.html", user=user, rows=rows)
+    marks = {row.id: marks_of(row.text, parse_entities(row.entities)) for row in rows}
+    return render(request, "corrections.html", user=user, rows=rows, marks=marks)
 
 
 @router.get("/corrections/export")

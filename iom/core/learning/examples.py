@@ -14,11 +14,20 @@ Refused, with the reason shown to the admin:
   `[PHONE]` is kept as written; a real number never becomes an example);
 - a language the assistant does not speak, an intent no data file holds, an empty
   text or a button payload (`/intent`);
-- the same text corrected to two intents (both refused: an admin must decide).
+- the same text corrected to two intents (both refused: an admin must decide);
+- a text that would read as an entity annotation itself (`[x](y)` typed by a user).
+
+Entities (found by Rasa or marked by an operator, `iom.core.learning.entities`) are
+written as Rasa's inline annotations: `[Kraków](city)`, or
+`[Gdańsku]{"entity": "city", "value": "Gdańsk"}` where the value differs from the
+text. Every candidate keeps a key of the conversation it came from
+(:func:`conversation_key`), so that erasing the conversation also removes the example
+(`iom.core.learning.erasure`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +41,8 @@ from iom.core.language import SUPPORTED, fold
 # Rasa's inline annotation: [text](entity), [text](entity:value), [text]{"entity": …}
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _NOT_WORD = re.compile(r"[^\w\[\]]+")
+# What Rasa's reader takes for an annotation: a bracketed text right before (, { or [.
+_READS_AS_ANNOTATION = re.compile(r"\[[^\]]+\][({\[]")
 
 
 def normalise(text: str) -> str:
@@ -39,8 +50,23 @@ def normalise(text: str) -> str:
 
     "Zabrali mi paszport!" and "zabrali mi  paszport" are the same example.
     """
-    plain = _ANNOTATION.sub(r"\1", text)
-    return " ".join(_NOT_WORD.sub(" ", fold(plain)).split())
+    return " ".join(_NOT_WORD.sub(" ", fold(plain(text))).split())
+
+
+def plain(text: str) -> str:
+    """`text` without Rasa's entity annotations ("in [Łódź](city)" -> "in Łódź")."""
+    return _ANNOTATION.sub(r"\1", text)
+
+
+def conversation_key(sender_id: str) -> str:
+    """The key an example keeps of its source conversation (not the id itself).
+
+    A sender id may be a phone number on some channels; a training artefact keeps
+    only this digest, which an erasure of the same id recomputes.
+    """
+    if not sender_id:
+        return ""
+    return hashlib.sha256(f"iom-conversation:{sender_id}".encode()).hexdigest()[:32]
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:
@@ -95,6 +121,7 @@ class Correction:
     intent: str
     entities: tuple[Mapping[str, object], ...] = ()
     username: str = ""
+    conversation: str = ""  # the sender id of the conversation it came from
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,7 @@ class Candidate:
     intent: str
     text: str  # with entity annotations, as it is written into the YAML
     source: str = ""  # "correction 12", or "model 20261130-0712" when carried over
+    conversation: str = ""  # conversation_key() of its source conversation
 
 
 @dataclass(frozen=True)
@@ -127,22 +155,44 @@ class Selection:
 def annotate(text: str, entities: Sequence[Mapping[str, object]]) -> str:
     """`text` with Rasa's inline entity annotations, e.g. "help in [Gdańsk](city)".
 
-    Spans that overlap, fall outside the text or name no entity are left out.
+    A value that differs from the span is written in the dictionary form,
+    `[Gdańsku]{"entity": "city", "value": "Gdańsk"}`. Spans that overlap, fall
+    outside the text, name no entity, or hold a character of the annotation syntax
+    (a placeholder such as `[PHONE]`) are left out.
     """
     parts: list[str] = []
     position = 0
-    for entity in sorted(entities, key=lambda e: int(str(e.get("start", 0)))):
-        start, end = int(str(entity.get("start", -1))), int(str(entity.get("end", -1)))
-        name = str(entity.get("entity", "")).strip()
-        if not name or start < position or end > len(text) or start >= end:
+    for entity in sorted(entities, key=lambda e: _int(e.get("start"))):
+        start, end = _int(entity.get("start")), _int(entity.get("end"))
+        name = str(entity.get("entity") or "").strip()
+        if not _NAME.fullmatch(name) or start < position or end > len(text):
             continue
         span = text[start:end]
+        if start >= end or span != span.strip() or _SYNTAX.search(span):
+            continue
         value = entity.get("value")
-        label = f"{name}:{value}" if value not in (None, "", span) else name
-        parts += [text[position:start], f"[{span}]({label})"]
+        if value in (None, "", span) or _SYNTAX.search(str(value)):
+            label = f"({name})"
+        else:
+            label = json.dumps(
+                {"entity": name, "value": str(value)}, ensure_ascii=False
+            )
+        parts += [text[position:start], f"[{span}]{label}"]
         position = end
     parts.append(text[position:])
     return "".join(parts)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Characters that would end or open an annotation (or a YAML line) inside one.
+_SYNTAX = re.compile(r"[\[\](){}\n\r\\\"]")
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1
 
 
 def parse_entities(raw: str | None) -> tuple[Mapping[str, object], ...]:
@@ -214,6 +264,8 @@ def _check(
     language = correction.language or ""
     if not text or text.startswith("/"):
         return "empty text or a button click", None
+    if _READS_AS_ANNOTATION.search(text):
+        return "the text reads as an entity annotation ([…](…))", None
     if language not in SUPPORTED:
         return f"language {language or '?'} is not one the assistant speaks", None
     topic = existing.topics.get(language, {}).get(correction.intent)
@@ -226,9 +278,11 @@ def _check(
         return "a held-out message (would leak into training)", None
     if key in existing.training:
         return "already in the training data", None
-    annotated = annotate(text, correction.entities) if correction.entities else text
+    # Annotate before collapsing whitespace: the spans count the stored text.
+    annotated = " ".join(annotate(correction.text, correction.entities).split())
     source = f"correction {correction.id}"
-    return "", Candidate(language, topic, correction.intent, annotated, source)
+    key = conversation_key(correction.conversation)
+    return "", Candidate(language, topic, correction.intent, annotated, source, key)
 
 
 class _Literal(str):
@@ -249,12 +303,17 @@ _NluDumper.add_representer(_Literal, _literal)
 def nlu_yaml(pairs: Iterable[tuple[str, str]]) -> str:
     """(text, intent) pairs as Rasa 3 NLU YAML (version 3.1, one block per intent).
 
-    Whitespace is collapsed and a repeated text is kept once.
+    Whitespace is collapsed and a repeated text is kept once: the first of the texts
+    that are the same without their entity annotations.
     """
     by_intent: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
     for text, intent in pairs:
         clean = " ".join(str(text).split())
-        if clean and clean not in by_intent.setdefault(intent, []):
+        key = (intent, plain(clean))
+        by_intent.setdefault(intent, [])
+        if clean and key not in seen:
+            seen.add(key)
             by_intent[intent].append(clean)
     data = {
         "version": "3.1",
@@ -289,15 +348,27 @@ def to_json(candidates: Iterable[Candidate]) -> list[dict[str, str]]:
             "intent": c.intent,
             "text": c.text,
             "source": c.source,
+            "conversation": c.conversation,
         }
         for c in candidates
     ]
 
 
 def from_json(items: Iterable[Mapping[str, str]], source: str) -> list[Candidate]:
-    """Candidates read back from :func:`to_json` output, marked with `source`."""
+    """Candidates read back from :func:`to_json` output, marked with `source`.
+
+    The key of the source conversation is kept, so an example carried from model to
+    model can still be erased.
+    """
     return [
-        Candidate(i["language"], i["topic"], i["intent"], i["text"], source)
+        Candidate(
+            i["language"],
+            i["topic"],
+            i["intent"],
+            i["text"],
+            source,
+            i.get("conversation", ""),
+        )
         for i in items
     ]
 

@@ -1,5 +1,8 @@
 """The model registry (`console_models`): every model the learning loop trained.
 
+`erased_examples` counts the examples of conversations erased after the model was
+trained (`iom.core.learning.erasure`): weights cannot be edited, so the model says so.
+
 Statuses: `training` and `evaluating` while `iom/tools/retrain.py` works (its
 `stage` says how far it got, which the console shows as progress), then `live`
 (exactly one), `retired` (a former live model, kept for rollback), `refused` (the
@@ -57,6 +60,7 @@ class Model:
     report_dir: str | None
     promoted_at: float | None
     promoted_by: str | None
+    erased_examples: int = 0  # examples of erased conversations it was trained with
 
 
 def _model(row: Any) -> Model:
@@ -73,6 +77,7 @@ def _model(row: Any) -> Model:
         report_dir=row.report_dir,
         promoted_at=row.promoted_at,
         promoted_by=row.promoted_by,
+        erased_examples=row.erased_examples or 0,
     )
 
 
