@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
     Event,
     Restarted,
     SessionStarted,
@@ -174,6 +177,31 @@ def test_rewinds_and_loops_give_rasa_states(
         tracker.update(event)
         for kw in FLAGS:
             check(cache, tracker, domain, **kw)
+
+
+@pytest.mark.parametrize("kw", FLAGS)
+@pytest.mark.parametrize("by_text", [True, False])
+def test_events_that_change_the_last_user_message_are_seen(
+    domain: Domain, kw: dict[str, Any], by_text: bool
+) -> None:
+    """`DefinePrevUserUtteredFeaturization` and `EntitiesAdded` change the user
+    message before them in place: the states from it on are computed again."""
+    cache = StatesCache(8)
+    tracker = DialogueStateTracker.from_events("a", turns(6), domain.slots)
+    check(cache, tracker, domain, **kw)
+    for i in range(6):
+        for event in [
+            user(f"to Kraków {i}", "ask_residence"),
+            DefinePrevUserUtteredFeaturization(by_text),
+            EntitiesAdded([{"entity": "city", "value": "Kraków"}]),
+            ActionExecuted("utter_greet"),
+            listen(),
+        ]:
+            tracker.update(event)
+            states = check(cache, tracker, domain, **kw)
+            # what Rasa's featurizer does to the states it is given
+            TrackerFeaturizer._remove_user_text_if_intent([states])
+        check(cache, tracker, domain, **kw)
 
 
 def test_another_conversation_history_under_the_same_id_is_replayed(

@@ -40,12 +40,19 @@ from typing import Any, cast
 
 import rasa.shared.core.constants as core
 from rasa.shared.core.domain import Domain, State, SubState
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
+    Event,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from iom.rasa.tracker_cache import clone_tracker
 
 DEFAULT_SIZE = 256
+CHANGE_LAST_MESSAGE = (DefinePrevUserUtteredFeaturization, EntitiesAdded)
 CHECKPOINTS = 4
 _rasa_past_states = DialogueStateTracker.past_states
 
@@ -185,7 +192,31 @@ def finish(domain: Domain, walk: Walk, flags: Flags) -> list[State]:
         walk.turn_was_hidden,
     )
     state = step(domain, last, False, flags)
-    return [*walk.states, state] if state is not None else list(walk.states)
+    states = [*walk.states, state] if state is not None else list(walk.states)
+    # Rasa's featurizer deletes keys from the user part of the states it is given
+    # (`_choose_last_user_input`, `_remove_user_text_if_intent`): callers get their
+    # own user parts, so that the cached states stay as computed.
+    return [
+        {**state, core.USER: dict(state[core.USER])} if core.USER in state else state
+        for state in states
+    ]
+
+
+def unchanged_until(events: list[Event], consumed: list[Event]) -> int:
+    """Up to where the consumed events still give the same states.
+
+    Two events change an earlier one in place: `DefinePrevUserUtteredFeaturization`
+    (whether the last user message is featurised by its text or its intent) and
+    `EntitiesAdded` (more entities on it). States computed before such an event,
+    from the user message before it on, must be computed again.
+    """
+    for i in range(len(consumed), len(events)):
+        if isinstance(events[i], CHANGE_LAST_MESSAGE):
+            for j in range(i - 1, -1, -1):
+                if isinstance(events[j], UserUttered):
+                    return j
+            return 0
+    return len(events)
 
 
 def common_prefix(a: list[Event], b: list[Event]) -> int:
@@ -266,7 +297,9 @@ class StatesCache:
         tracker: DialogueStateTracker, events: list[Event], entry: Entry
     ) -> Walk:
         """The walk to go on from: the entry's, a checkpoint's, or a new one."""
-        same = common_prefix(entry.events, events)
+        same = min(
+            common_prefix(entry.events, events), unchanged_until(events, entry.events)
+        )
         if same == len(entry.events):
             return entry.walk  # everything consumed is still there
         entry.checkpoints = [c for c in entry.checkpoints if c.consumed <= same]
