@@ -204,6 +204,10 @@ def test_contact_lookup_about_trafficking_gets_the_trafficking_topic() -> None:
         ("меня преследует машина", DANGER),
         ("он сказал что убьет", DANGER),
         ("pomozhit, vin mene bye", DANGER),
+        ("szef mnie uderzył w twarz", DANGER),
+        ("бригадир вдарив мене", DANGER),
+        ("меня ударил сожитель", DANGER),
+        ("they are attacking my friend", DANGER),
         # crisis: methods, farewells, "no point in living", better off without me
         ("mysle zeby sie powiesic", CRISIS),
         ("chce skoczyc z mostu", CRISIS),
@@ -225,6 +229,7 @@ def test_contact_lookup_about_trafficking_gets_the_trafficking_topic() -> None:
         ("dziewczyny sprzedali innemu pracodawcy", TRAFFICKING),
         ("dług rośnie co tydzień", TRAFFICKING),
         ("nie wolno nam nigdzie wychodzić", TRAFFICKING),
+        ("cały czas jej pilnują", TRAFFICKING),
         ("boss keeps all passports in his office", TRAFFICKING),
         ("i was sold to another employer", TRAFFICKING),
         ("they say I owe them for the trip", TRAFFICKING),

@@ -102,6 +102,10 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:u)?dusi(?:l|la|li|c)?\s+(?:mnie|nas)\b",
         r"\b(?:mnie|nas)\s+(?:\w+\s+)?(?:u)?dusi(?:l|la|li)?\b",
         r"\b(?:mnie|nas)\s+(?:pobil\w*|bije|bija|zaatakowa\w*|porwa\w*)\b",
+        # being hit, as the English cue "hit me" has it
+        r"\b(?:uderzyl[aio]?|walnal[aio]?)\s+mnie\b|\bmnie\s+(?:uderzyl[aio]?|walnal[aio]?)\b",
+        r"\b(?:вдарив|вдарила|вдарили|ударил|ударила|ударили)\s+(?:мене|меня|нас)\b",
+        r"\b(?:мене|меня|нас)\s+(?:вдарив|вдарила|вдарили|ударил|ударила|ударили)\b",
         r"\bnie\s+(?:wypuszcza\w*|wypuszczaja|wypuszczajo)\s+(?:mnie|nas)\b",
         r"\b(?:jestem|jestesmy)\s+zamkni(?:et|ec)\w*\s+(?:w|na)\b",
         r"\bsie\s+(?:wlamuje|wlamuja|dobija|dobijaja)\b",
@@ -152,6 +156,9 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"\b(?:attack\w*|grabb?\w*|stabb?\w*|punch\w*|dragg?\w*|rap(?:e|ed|ing))"
         r"\s+(?:me|us)\b",
         r"\b(?:shoot|stab|burn)\s+(?:me|us|anyone|anybody|everyone)\b",
+        r"\b(?:attack\w*|beat(?:ing|s)?|stabb?\w*|chok\w*|strangl\w*)\s+my\s+(?:friend|sister"
+        r"|brother|wife|husband|child|kids?|son|daughter|mother|mom|mum|colleague|cousin"
+        r"|partner)\b",
         r"\btied\s+(?:me\s+|us\s+)?up\b",
         r"\b(?:is|are)\s+(?:still\s+)?(?:behind|after)\s+(?:me|us)\b",
         r"\bthrow\w*\s+(?:\w+\s+){0,2}at\s+(?:me|us)\b",
@@ -347,16 +354,16 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"|paszport\w*|dokument\w*)",
         r"\bzabran\w*\s+(?:paszport\w*|dowod\w*|dokument\w*)|\b(?:paszport\w*|dowod\w*"
         r"|dokument\w*)\s+(?:mam\s+)?zabran\w*",
-        r"\b(?:zabral[aoiy]?|odebral[aoiy]?)\s+(?:mi|nam)\s+telefon\w*",
+        r"\b(?:zabral[aoiy]?|odebral[aoiy]?)\s+(?:mi|nam)\s+(?:\w+\s+){0,2}telefon\w*",
         r"\bsprzeda(?:li|l|la)\s+(?:mnie|nas|ja|je|dziewczyn\w*|kobiet\w*|ludzi)\b",
         r"\b(?:dziewczyn\w*|kobiet\w*|ludzi|nas|mnie)\s+(?:\w+\s+){0,4}sprzeda(?:li|l|la)\b",
         r"\bdlug\w*\s+(?:\w+\s+)?rosnie\b|\bnigdy\s+(?:go\s+)?nie\s+splac\w*",
-        r"\bnie\s+(?:wolno|pozwalaj\w*|daja)\s+(?:nam|mi)\s+(?:nigdzie\s+)?(?:wychodzic"
-        r"|wyjsc|zadzwonic|dzwonic|wyjezdzac)\b",
+        r"\bnie\s+(?:wolno|pozwalaj\w*|daja)\s+(?:nam\s+|mi\s+)?(?:nigdzie\s+)?(?:wychodzic"
+        r"|wyjsc|chodzic|zadzwonic|dzwonic|wyjezdzac)\b",
         r"\bwychodzic\s+(?:\w+\s+){0,4}bez\s+(?:brygadzist\w*|szef\w*|ochron\w*"
         r"|pozwolenia)",
         r"\bpilnuj\w*\s+nas\b",
-        r"\bpilnuj\w*\s+(?:jej|go|ich|mnie)\b",
+        r"\bpilnuj\w*\s+(?:jej|go|ich|mnie)\b|\b(?:jej|go|ich|nas|mnie)\s+pilnuj\w*",
         r"\b(?:pa(?:s|sz)port\w*|dokument\w*|dowod\w*|papiery|паспорт\w*|документ\w*"
         r"|pasport\w*)\s+(?:\w+\s+)?(?:u|у)\s+(?:szef\w*|pracodawc\w*|kierownik\w*"
         r"|posrednik\w*|brygadzist\w*|shef\w*|шеф\w*|роботодав\w*|работодател\w*"
