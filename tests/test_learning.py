@@ -350,6 +350,33 @@ def test_gate_report_lists_both_models_numbers() -> None:
     assert "None." in md
 
 
+def test_gate_report_says_how_the_candidate_trained_and_which_examples_it_learned() -> (
+    None
+):
+    learned = [
+        ["где купить сим карту", "out_of_scope", "out_of_scope"],
+        ["як відкрити рахунок у банку", "out_of_scope", "ask_residence"],
+    ]
+    md = gate.markdown(
+        gate.decide(report(), report()),
+        "a",
+        "b",
+        [],
+        training="fine-tuned from model.tar.gz, epoch fraction 0.1 (95 s)",
+        learned=learned,
+    )
+    assert "Training: fine-tuned from model.tar.gz, epoch fraction 0.1 (95 s)." in md
+    assert "Examples beyond data/ the candidate gives their intent: 1 of 2." in md
+    assert (
+        "- not learned: як відкрити рахунок у банку (out_of_scope -> ask_residence)"
+        in md
+    )
+
+
+def test_plain_text_of_an_annotated_example() -> None:
+    assert examples.plain("pomoc w [Gdańsku](city:Gdańsk)") == "pomoc w Gdańsku"
+
+
 # ---- the registry and its migration ---------------------------------------------------
 @pytest.fixture()
 def engine(tmp_path: Path) -> sa.engine.Engine:

@@ -34,6 +34,11 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _NOT_WORD = re.compile(r"[^\w\[\]]+")
 
 
+def plain(text: str) -> str:
+    """The text without its entity annotations, as a person typed it."""
+    return _ANNOTATION.sub(r"\1", text)
+
+
 def normalise(text: str) -> str:
     """The form two texts are compared in: folded, annotations and punctuation gone.
 
