@@ -222,6 +222,9 @@ def test_contact_lookup_about_trafficking_gets_the_trafficking_topic() -> None:
         ("без меня всем станет легче", CRISIS),
         ("хочу уснуть и не проснуться", CRISIS),
         ("стою на крыше", CRISIS),
+        ("już się pożegnałam ze wszystkimi", CRISIS),
+        ("i already said my goodbyes", CRISIS),
+        ("вже попрощався з сином", CRISIS),
         # trafficking: documents held, people sold, a debt that grows or was made
         # for the journey, not allowed out, work for food, deportation threatened
         ("pracodawca trzyma nasze paszporty", TRAFFICKING),
@@ -272,6 +275,8 @@ def test_wider_cues_in_every_language(text: str, intent: str) -> None:
         "у меня долг за квартиру, что делать",
         "как вызвать полицию если украли велосипед",
         "ich war wczoraj w urzędzie",
+        "pożegnałam się z córką na dworcu i przyjechałam do Polski",
+        "попрощалась з родиною і поїхала в Польщу, де шукати роботу",
     ],
 )
 def test_wider_cues_leave_ordinary_messages_alone(text: str) -> None:

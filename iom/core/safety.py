@@ -280,6 +280,9 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"\bpoint\s+(?:of|in)\s+(?:living|going\s+on)\b",
         r"\b(?:goodbye|farewell|suicide)\s+(?:letter|note)s?\b",
         r"\bnever\s+wake\s+up\b",
+        # goodbyes already said: a warning sign (not a goodbye at a station)
+        r"\bjuz\s+sie\s+(?:ze\s+wszystkimi\s+)?pozegnal\w*|\balready\s+said\s+(?:my\s+)?"
+        r"goodbyes?\b|\b(?:вже|уже)\s+(?:з\s+усіма\s+|со\s+всеми\s+)?попроща\w*",
         r"\bdisappear\s+forever\b",
         r"\b(?:nobody|no\s+one|noone)\s+(?:would|will)\s+(?:even\s+)?miss\s+me\b",
         r"\b(?:не\s+бачу|нема|немає)\s+(?:вже\s+|більше\s+)?сенсу\s+(?:в\s+|у\s+)?"
