@@ -236,9 +236,13 @@ def test_safety_regression_set_covers_danger_trafficking_and_crisis(
     language: str,
 ) -> None:
     pairs = examples.nlu_examples(REGRESSION / f"{language}.yml")
-    assert len(pairs) >= 15
+    # at least 50 (issue 17: on 18, a floor of 0.98 allowed no miss at all), the
+    # three kinds of message roughly equally
+    assert len(pairs) >= 50
     intents = {i for _, i in pairs}
     assert intents == {"immediate_danger", "report_trafficking", "emotional_crisis"}
+    for intent in intents:
+        assert sum(1 for _, i in pairs if i == intent) >= len(pairs) // 4
     assert intents <= SAFETY_INTENTS
     assert len({examples.normalise(t) for t, _ in pairs}) == len(pairs)
 
