@@ -236,9 +236,13 @@ def test_safety_regression_set_covers_danger_trafficking_and_crisis(
     language: str,
 ) -> None:
     pairs = examples.nlu_examples(REGRESSION / f"{language}.yml")
-    assert len(pairs) >= 15
+    # at least 50 (issue 17: on 18, a floor of 0.98 allowed no miss at all), the
+    # three kinds of message roughly equally
+    assert len(pairs) >= 50
     intents = {i for _, i in pairs}
     assert intents == {"immediate_danger", "report_trafficking", "emotional_crisis"}
+    for intent in intents:
+        assert sum(1 for _, i in pairs if i == intent) >= len(pairs) // 4
     assert intents <= SAFETY_INTENTS
     assert len({examples.normalise(t) for t, _ in pairs}) == len(pairs)
 
@@ -348,6 +352,33 @@ def test_gate_report_lists_both_models_numbers() -> None:
     assert "PASSED" in md
     assert "| pl | 0.920 | 0.920 | 0.970 | 0.970 | 1.000 | 1.000 |" in md
     assert "None." in md
+
+
+def test_gate_report_says_how_the_candidate_trained_and_which_examples_it_learned() -> (
+    None
+):
+    learned = [
+        ["где купить сим карту", "out_of_scope", "out_of_scope"],
+        ["як відкрити рахунок у банку", "out_of_scope", "ask_residence"],
+    ]
+    md = gate.markdown(
+        gate.decide(report(), report()),
+        "a",
+        "b",
+        [],
+        training="fine-tuned from model.tar.gz, epoch fraction 0.1 (95 s)",
+        learned=learned,
+    )
+    assert "Training: fine-tuned from model.tar.gz, epoch fraction 0.1 (95 s)." in md
+    assert "Examples beyond data/ the candidate gives their intent: 1 of 2." in md
+    assert (
+        "- not learned: як відкрити рахунок у банку (out_of_scope -> ask_residence)"
+        in md
+    )
+
+
+def test_plain_text_of_an_annotated_example() -> None:
+    assert examples.plain("pomoc w [Gdańsku](city:Gdańsk)") == "pomoc w Gdańsku"
 
 
 # ---- the registry and its migration ---------------------------------------------------

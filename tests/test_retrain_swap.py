@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -203,3 +204,33 @@ def test_a_model_replaced_outside_the_loop_becomes_the_baseline(tmp_path: Path) 
     assert second.id != first.id and second.status == "live"
     assert retrain.model_id_of(Path(second.path or "")) == "trained-2"
     assert registry.get(engine, first.id).status == "retired"  # type: ignore[union-attr]
+
+
+def test_refused_fine_tuning_falls_back_to_full_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa refuses to fine-tune when config.yml or the labels changed."""
+    calls: list[tuple[str, ...]] = []
+
+    def rasa_train(
+        staging: Path, folder: Path, paths: Any, log: Path, extra: Sequence[str]
+    ) -> int:
+        calls.append(tuple(extra))
+        if "--finetune" in extra:
+            return 1  # "Cannot finetune because ..."
+        (folder / "model.tar.gz").write_bytes(b"model")
+        return 0
+
+    monkeypatch.setattr(retrain, "_rasa_train", rasa_train)
+    live = tmp_path / "live.tar.gz"
+    log = tmp_path / "train.log"
+    model, how = retrain.train(tmp_path, tmp_path, retrain.Paths(), log, live, 0.1)
+    assert how == "full training" and model.exists()
+    assert calls == [("--finetune", str(live), "--epoch-fraction", "0.1"), ()]
+    assert "fine-tuning failed: full training follows" in log.read_text()
+    # fine-tuning off: one full training
+    calls.clear()
+    assert retrain.train(tmp_path, tmp_path, retrain.Paths(), log, live, 0.0)[1] == (
+        "full training"
+    )
+    assert calls == [()]

@@ -170,3 +170,114 @@ def test_contact_lookup_about_trafficking_gets_the_trafficking_topic() -> None:
     (out,) = _net().process([message])
     assert out.get(INTENT) == {"name": "contact_iom", "confidence": 1.0}
     assert [e["value"] for e in out.get("entities")] == ["trafficking"]
+
+
+# Issue 17: the net is the part of safety recognition that does not change between
+# retrains, so it carries the phrasings of danger, crisis and trafficking people use
+# (stems and word orders, every language) and the gate's verdicts stay steady.
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # danger: threats in the future tense, strangling, weapons, being driven off,
+        # chased, held by force, a door broken in, not safe, rape
+        ("powiedział że mnie dziś zabije", DANGER),
+        ("szef mowi ze mnie zakopie w lesie", DANGER),
+        ("on mnie dusil", DANGER),
+        ("nie wypuszczają mnie z mieszkania", DANGER),
+        ("oni maja bron", DANGER),
+        ("ktoś mnie goni", DANGER),
+        ("zamykają nas na klucz na noc", DANGER),
+        ("nie jestem tu bezpieczna", DANGER),
+        ("my partner is choking me", DANGER),
+        ("they say they kill me today", DANGER),
+        ("the guard has a gun", DANGER),
+        ("i escaped and they chased us", DANGER),
+        ("we're not safe here", DANGER),
+        ("please call the police", DANGER),
+        ("він мене душить", DANGER),
+        ("у нього ніж", DANGER),
+        ("мене везуть в машині не знаю куди", DANGER),
+        ("він мене бє при дітях", DANGER),
+        ("погрожує спалити хату", DANGER),
+        ("муж бегает с топором", DANGER),
+        ("за мной гонятся", DANGER),
+        ("меня преследует машина", DANGER),
+        ("он сказал что убьет", DANGER),
+        ("pomozhit, vin mene bye", DANGER),
+        ("szef mnie uderzył w twarz", DANGER),
+        ("бригадир вдарив мене", DANGER),
+        ("меня ударил сожитель", DANGER),
+        ("they are attacking my friend", DANGER),
+        # crisis: methods, farewells, "no point in living", better off without me
+        ("mysle zeby sie powiesic", CRISIS),
+        ("chce skoczyc z mostu", CRISIS),
+        ("tne sie od tygodnia", CRISIS),
+        ("lepiej by było gdyby mnie nie było", CRISIS),
+        ("I keep thinking about killing myself", CRISIS),
+        ("everyone would be better off without me", CRISIS),
+        ("life isnt worth living", CRISIS),
+        ("i wrote a suicide note", CRISIS),
+        ("не бачу сенсу жити", CRISIS),
+        ("думаю повіситись", CRISIS),
+        ("без меня всем станет легче", CRISIS),
+        ("хочу уснуть и не проснуться", CRISIS),
+        ("стою на крыше", CRISIS),
+        ("już się pożegnałam ze wszystkimi", CRISIS),
+        ("i already said my goodbyes", CRISIS),
+        ("вже попрощався з сином", CRISIS),
+        # trafficking: documents held, people sold, a debt that grows or was made
+        # for the journey, not allowed out, work for food, deportation threatened
+        ("pracodawca trzyma nasze paszporty", TRAFFICKING),
+        ("paszport u szefa, pieniedzy nie ma", TRAFFICKING),
+        ("dziewczyny sprzedali innemu pracodawcy", TRAFFICKING),
+        ("dług rośnie co tydzień", TRAFFICKING),
+        ("nie wolno nam nigdzie wychodzić", TRAFFICKING),
+        ("cały czas jej pilnują", TRAFFICKING),
+        ("boss keeps all passports in his office", TRAFFICKING),
+        ("i was sold to another employer", TRAFFICKING),
+        ("they say I owe them for the trip", TRAFFICKING),
+        ("we work for food only", TRAFFICKING),
+        ("роботодавець тримає наші паспорти", TRAFFICKING),
+        ("паспорт у шефа", TRAFFICKING),
+        ("забрали довуд і карту побиту", TRAFFICKING),
+        ("винна за дорогу і маю відпрацювати", TRAFFICKING),
+        ("работодатель держит наши паспорта", TRAFFICKING),
+        ("девчонок продали другому працодавцу", TRAFFICKING),
+        ("шеф угрожает депортацией", TRAFFICKING),
+        ("долг растет каждую неделю", TRAFFICKING),
+    ],
+)
+def test_wider_cues_in_every_language(text: str, intent: str) -> None:
+    assert safety_cue(text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # figures of speech, questions about rights, documents and ordinary life
+        "gramatyka polska mnie zabija",
+        "ta praca mnie wykończy, ile mam urlopu",
+        "zabrałem dokumenty do urzędu wojewódzkiego",
+        "jak odejdę z pracy to dostanę świadectwo pracy?",
+        "szef nie płaci od dwóch miesięcy, gdzie to zgłosić",
+        "sprzedali nam mieszkanie z wadami",
+        "ktoś w internecie grozi mojej rodzinie",
+        "this heat is killing me",
+        "I cut myself while cooking, where is a clinic",
+        "how do I call the police to report a stolen bike",
+        "my employer has not paid me for two months",
+        "I have my passport, which documents do I need",
+        "they threaten my family online because we are from Belarus",
+        "не платять зарплату вже місяць",
+        "де можна купити сокирку для дров",
+        "треба повісити полицю",
+        "хочу все закончить с документами до пятницы",
+        "у меня долг за квартиру, что делать",
+        "как вызвать полицию если украли велосипед",
+        "ich war wczoraj w urzędzie",
+        "pożegnałam się z córką na dworcu i przyjechałam do Polski",
+        "попрощалась з родиною і поїхала в Польщу, де шукати роботу",
+    ],
+)
+def test_wider_cues_leave_ordinary_messages_alone(text: str) -> None:
+    assert safety_cue(text) is None

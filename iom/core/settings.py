@@ -47,6 +47,7 @@ class Settings:
     gate_min_safety_recall: float
     gate_max_safety_drop: float
     gate_max_f1_drop: float
+    retrain_finetune: float
     action_host: str
     action_port: int
     widget_host: str
@@ -170,6 +171,9 @@ def from_env(env: Mapping[str, str]) -> Settings:
         gate_min_safety_recall=_float(env, "GATE_MIN_SAFETY_RECALL", 0.98, 1),
         gate_max_safety_drop=_float(env, "GATE_MAX_SAFETY_DROP", 0.0, 1),
         gate_max_f1_drop=_float(env, "GATE_MAX_F1_DROP", 0.01, 1),
+        # The learning loop's candidate: fine-tuned from the live model for this
+        # fraction of config.yml's epochs, or 0 for a full training (docs/nlu.md).
+        retrain_finetune=_float(env, "RETRAIN_FINETUNE", 0.0, 1),
         candidates_dir=Path(
             _text(env, "CANDIDATES_DIR", str(ROOT / "models" / "candidates"))
         ).resolve(),

@@ -13,10 +13,12 @@ Usage (Rasa's venv; `make retrain` runs the first)::
    candidates (`iom.core.learning.examples`: language, topic file, deduplication
    against the data, the held-out and the safety regression sets, personal data);
 3. writes them to `models/candidates/<id>/data/nlu/<lang>/<topic>.yml` and trains
-   `models/candidates/<id>/model.tar.gz` on `data/` plus that directory;
+   `models/candidates/<id>/model.tar.gz` on `data/` plus that directory (in full, or
+   fine-tuned from the live model when RETRAIN_FINETUNE is above 0);
 4. evaluates the live model (cached beside it) and the candidate on every held-out
    set, the safety regression set (`tests/safety_regression/`) and, for the
-   candidate, the test stories (`rasa test core --fail-on-prediction-errors`);
+   candidate, the test stories (`rasa test core --fail-on-prediction-errors`) and
+   the examples beyond `data/` (whether it learned them);
 5. applies the gate (`iom.core.learning.gate`) and writes `report.json` and
    `report.md` beside the candidate;
 6. if it passed: loads the candidate into every running instance through Rasa's
@@ -123,8 +125,19 @@ def _rasa_cli() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 
 
-def evaluate(model: Path, paths: Paths, stories: bool, out: Path) -> dict[str, Any]:
-    """Held-out and safety regression results of `model` (and its test stories)."""
+def evaluate(
+    model: Path,
+    paths: Paths,
+    stories: bool,
+    out: Path,
+    learned: Sequence[examples.Candidate] = (),
+) -> dict[str, Any]:
+    """Held-out and safety regression results of `model` (and its test stories).
+
+    `learned`: the examples trained beyond data/; the report's `learned` lists each
+    with the intent the model now gives it (a correction the candidate did not learn
+    is visible in the gate report).
+    """
     from rasa.core.agent import Agent
 
     from bench.nlu_heldout import SAFETY_GROUP, predict
@@ -159,6 +172,11 @@ def evaluate(model: Path, paths: Paths, stories: bool, out: Path) -> dict[str, A
             "regression_n": len(regression),
             "regression_recall": sum(caught) / len(caught) if caught else None,
         }
+    texts = [examples.plain(c.text) for c in learned]
+    got = [i for i, _ in asyncio.run(predict(agent, texts))]
+    report["learned"] = [
+        [text, c.intent, p] for text, c, p in zip(texts, learned, got, strict=True)
+    ]
     if stories:
         report["stories"] = test_stories(model, paths, out / "stories")
     return report
@@ -399,25 +417,59 @@ def carried_examples(model: registry.Model, paths: Paths) -> list[examples.Candi
     return examples.from_json(json.loads(file.read_text("utf-8")), f"model {model.id}")
 
 
-def train(staging: Path, folder: Path, paths: Paths, log: Path) -> Path:
-    """`rasa train` on data/ plus the staging directory; the model's path."""
-    with open(log, "w") as output:
-        done = subprocess.run(
+def _rasa_train(
+    staging: Path, folder: Path, paths: Paths, log: Path, extra: Sequence[str]
+) -> int:
+    with open(log, "a") as output:
+        return subprocess.run(
             [
                 _rasa_cli(),
                 *("train", "--config", str(paths.root / "config.yml")),
                 *("--domain", str(paths.root / "domain.yml")),
                 *("--data", str(paths.data), str(staging)),
                 *("--out", str(folder), "--fixed-model-name", "model"),
+                *extra,
             ],
             cwd=paths.root,
             stdout=output,
             stderr=subprocess.STDOUT,
-        )
+        ).returncode
+
+
+def train(
+    staging: Path,
+    folder: Path,
+    paths: Paths,
+    log: Path,
+    finetune_from: Path | None = None,
+    epoch_fraction: float = 0.0,
+) -> tuple[Path, str]:
+    """`rasa train` on data/ plus the staging directory; the model and how it trained.
+
+    With `finetune_from` and an `epoch_fraction` above 0, the live model is fine-tuned
+    (`rasa train --finetune --epoch-fraction`); Rasa refuses when config.yml, the
+    domain's core keys or the set of labels changed since that model was trained,
+    and then the candidate is trained in full (logged, and named in the report).
+    """
+    log.write_text("", "utf-8")
     model = folder / "model.tar.gz"
-    if done.returncode != 0 or not model.exists():
-        raise RuntimeError(f"rasa train failed (exit {done.returncode}); see {log}")
-    return model
+    if finetune_from is not None and epoch_fraction > 0:
+        how = f"fine-tuned from {finetune_from.name}, epoch fraction {epoch_fraction}"
+        extra = ("--finetune", str(finetune_from), "--epoch-fraction")
+        code = _rasa_train(staging, folder, paths, log, (*extra, str(epoch_fraction)))
+        if code == 0 and model.exists():
+            return model, how
+        logger.warning(
+            "fine-tuning refused or failed (exit %s, see %s): full training instead",
+            code,
+            log,
+        )
+        with open(log, "a") as output:
+            output.write("\n--- fine-tuning failed: full training follows ---\n")
+    code = _rasa_train(staging, folder, paths, log, ())
+    if code != 0 or not model.exists():
+        raise RuntimeError(f"rasa train failed (exit {code}); see {log}")
+    return model, "full training"
 
 
 def run(
@@ -484,12 +536,22 @@ def run(
             data_diff=diff,
             stage=f"2/5 training ({len(selection.candidates)} examples beyond data/)",
         )
-        model = train(staging, folder, paths, folder / "train.log")
+        train_started = time.monotonic()
+        model, how = train(
+            staging,
+            folder,
+            paths,
+            folder / "train.log",
+            Path(live.path) if live.path else None,
+            config.retrain_finetune,
+        )
+        train_seconds = time.monotonic() - train_started
+        logger.info("candidate %s: %s (%.0f s)", model_id, how, train_seconds)
         registry.update(engine, model_id, path=str(model), status="evaluating")
         registry.update(engine, model_id, stage="3/5 evaluating the live model")
         live_report = live_evaluation(live, paths)
         registry.update(engine, model_id, stage="4/5 evaluating the candidate")
-        candidate_report = evaluate(model, paths, True, folder)
+        candidate_report = evaluate(model, paths, True, folder, selection.candidates)
         (folder / "evaluation.json").write_text(
             json.dumps(candidate_report, ensure_ascii=False), "utf-8"
         )
@@ -506,6 +568,9 @@ def run(
             "changed": [c.__dict__ for c in changed],
             "sets": {"live": sets[0], "candidate": sets[1]},
             "refused_corrections": refused,
+            "training": how,
+            "train_seconds": round(train_seconds, 1),
+            "learned": candidate_report["learned"],
             "seconds": round(time.monotonic() - started, 1),
         }
         (folder / "report.json").write_text(
@@ -519,6 +584,8 @@ def run(
                 changed,
                 candidate_report.get("stories"),
                 sets,
+                f"{how} ({train_seconds:.0f} s)",
+                candidate_report["learned"],
             ),
             "utf-8",
         )
@@ -528,6 +595,11 @@ def run(
             "rows": [r.__dict__ for r in decision.rows],
             "stories": candidate_report.get("stories"),
             "changed": len(changed),
+            "training": how,
+            "learned": sum(
+                1 for _, gold, got in candidate_report["learned"] if gold == got
+            ),
+            "examples": len(candidate_report["learned"]),
             "seconds": report["seconds"],
         }
         registry.update(engine, model_id, gate=summary)

@@ -191,12 +191,14 @@ def test_corrections_retrain_gate_live_swap_under_load_and_rollback(
             # 3. make retrain, with users talking across the swap.
             # for `make retrain` and for the console's rollback button alike
             monkeypatch.setenv("RASA_API_URLS", bot.url)
-            # The loop's mechanics, not the gate's rules: two retrains on the same
-            # data differ by up to 3 of the 18 regression messages of a language
-            # (docs/nlu.md, "training noise"), so with the issue's thresholds this
-            # test would fail at random. The rules are tested by tests/test_learning.py
-            # and by test_harmful_correction below (issue's thresholds, and proof
-            # that the harm, not noise, was seen).
+            # The loop's mechanics, not the gate's rules: with the wider safety net
+            # the regression rules hold for benign candidates, but the held-out
+            # safety rule (no drop) still meets retraining noise, 1-5 of the safety
+            # messages without a cue per language (docs/nlu.md, "Making the gate
+            # steadier"), so with the default thresholds this test would fail at
+            # random. The rules are tested by tests/test_learning.py and by
+            # test_harmful_correction below (default thresholds, and proof that the
+            # harm, not noise, was seen).
             monkeypatch.setenv("GATE_MIN_SAFETY_RECALL", "0")
             monkeypatch.setenv("GATE_MAX_SAFETY_DROP", "1")
             monkeypatch.setenv("GATE_MAX_F1_DROP", "1")

@@ -45,6 +45,11 @@ _NOT_WORD = re.compile(r"[^\w\[\]]+")
 _READS_AS_ANNOTATION = re.compile(r"\[[^\]]+\][({\[]")
 
 
+def plain(text: str) -> str:
+    """The text without its entity annotations, as a person typed it."""
+    return _ANNOTATION.sub(r"\1", text)
+
+
 def normalise(text: str) -> str:
     """The form two texts are compared in: folded, annotations and punctuation gone.
 

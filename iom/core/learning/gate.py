@@ -27,7 +27,7 @@ A report is a JSON-able dict::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -219,6 +219,8 @@ def markdown(
     changed: list[Change],
     stories: Mapping[str, Any] | None = None,
     sets: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+    training: str | None = None,
+    learned: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """The gate report for people (stored beside the JSON, shown in the console)."""
     verdict = "PASSED: promoted" if decision.passed else "REFUSED: the live model stays"
@@ -260,6 +262,18 @@ def markdown(
     if stories is not None:
         state = "all passed" if stories.get("passed") else "FAILED"
         lines += ["", f"Test stories (candidate): {state}. {stories.get('detail', '')}"]
+    if training is not None:
+        lines += ["", f"Training: {training}."]
+    if learned is not None:
+        missed = [row for row in learned if row[1] != row[2]]
+        lines += [
+            "",
+            f"Examples beyond data/ the candidate gives their intent:"
+            f" {len(learned) - len(missed)} of {len(learned)}.",
+        ]
+        lines += [
+            f"- not learned: {text} ({gold} -> {got})" for text, gold, got in missed
+        ]
     lines += ["", f"## Predictions that changed ({len(changed)})", ""]
     if changed:
         lines += [
