@@ -13,8 +13,9 @@ same objects. Where orjson cannot encode a value (non-string keys, integers beyo
 64 bits, types it does not know), `dumps` falls back to `json.dumps`. One difference
 remains: a NaN or infinite float becomes `null` (`json.dumps` writes `NaN`, which is
 not JSON and which strict readers refuse); Rasa's confidences and timestamps are
-finite, and no action of this bot reads a float from the tracker. `install` (called where the channels start) gives Rasa's `EndpointConfig`
-sessions this encoder.
+finite, and no action of this bot reads a float from the tracker. `install`
+(called where the channels start) gives Rasa's `EndpointConfig` sessions this
+encoder.
 """
 
 from __future__ import annotations

@@ -58,11 +58,6 @@ def normalise(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", fold(plain(text))).split())
 
 
-def plain(text: str) -> str:
-    """`text` without Rasa's entity annotations ("in [Łódź](city)" -> "in Łódź")."""
-    return _ANNOTATION.sub(r"\1", text)
-
-
 def conversation_key(sender_id: str) -> str:
     """The key an example keeps of its source conversation (not the id itself).
 
