@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from iom.rasa import action_json, past_states
 from iom.rasa.past_states import Flags, StatesCache
 from iom.rasa.tracker_store import RedactingSQLTrackerStore
 from tests.conftest import MODEL, ROOT
+from tests.test_tracker_cache import predictions
 
 RASA = past_states._rasa_past_states
 
@@ -294,35 +294,6 @@ def checked() -> Iterator[Calls]:
         past_states.uninstall()
 
 
-def stored_predictions(store: RedactingSQLTrackerStore) -> list[tuple]:
-    """What every stored event says, without times and generated text."""
-    import sqlalchemy as sa
-
-    with store.engine.connect() as connection:  # type: ignore[attr-defined]
-        rows = connection.execute(
-            sa.text(
-                "SELECT sender_id, type_name, intent_name, action_name, data"
-                " FROM events ORDER BY id"
-            )
-        ).fetchall()
-    said = []
-    for sender, type_name, intent, action, data in rows:
-        event = json.loads(data)
-        said.append(
-            (
-                sender,
-                type_name,
-                intent,
-                action,
-                event.get("value") if type_name == "slot" else None,
-                (event.get("metadata") or {}).get("utter_action"),
-                event.get("policy"),
-                event.get("confidence"),
-            )
-        )
-    return said
-
-
 def run_agent(
     agent: Any, database: Path, conversations: dict[str, list[str]]
 ) -> list[tuple]:
@@ -338,7 +309,7 @@ def run_agent(
                 await agent.handle_text(text, sender_id=sender)
 
     asyncio.run(go())
-    return stored_predictions(store)
+    return predictions(database)
 
 
 def test_the_agent_predicts_exactly_as_rasa_does(

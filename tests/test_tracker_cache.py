@@ -373,7 +373,8 @@ def story_messages(stories: dict[str, list[Turn]]) -> Iterator[list[list[str]]]:
 
 
 def predictions(database: Path) -> list[tuple]:
-    """What each stored event says, without times and generated text."""
+    """What each stored event says (policy and confidence too), without times and
+    generated text."""
     said: list[tuple] = []
     for sender, type_name, _, intent, action, data in rows(database):
         event = json.loads(data)
@@ -385,6 +386,8 @@ def predictions(database: Path) -> list[tuple]:
                 action,
                 event.get("value") if type_name == "slot" else None,
                 (event.get("metadata") or {}).get("utter_action"),
+                event.get("policy"),
+                event.get("confidence"),
             )
         )
     return said

@@ -99,25 +99,14 @@ def scrub_folder(folder: Path, key: str, texts: Collection[str]) -> tuple[int, i
     Returns (examples removed from `candidates.json` and the staging data, refused
     corrections removed from `refused.json` / `report.json`).
     """
-    removed = refused = 0
-    listing = folder / "candidates.json"
-    if listing.exists():
-        items = json.loads(listing.read_text("utf-8"))
-        kept = [i for i in items if not _is_theirs(i, key, texts)]
-        removed = len(items) - len(kept)
-        if removed:
-            _write_json(listing, kept)
-            staging = folder / "data"
-            if staging.exists():
-                shutil.rmtree(staging)
-            examples.write(examples.from_json(kept, ""), staging)
-    refused_file = folder / "refused.json"
-    if refused_file.exists():
-        items = json.loads(refused_file.read_text("utf-8"))
-        kept = [i for i in items if not _is_theirs(i, key, texts)]
-        refused = len(items) - len(kept)
-        if refused:
-            _write_json(refused_file, kept)
+    removed = _drop_from_list(folder / "candidates.json", key, texts)
+    if removed:
+        staging = folder / "data"
+        if staging.exists():
+            shutil.rmtree(staging)
+        kept = json.loads((folder / "candidates.json").read_text("utf-8"))
+        examples.write(examples.from_json(kept, ""), staging)
+    refused = _drop_from_list(folder / "refused.json", key, texts)
     report_file = folder / "report.json"
     if report_file.exists():
         report = json.loads(report_file.read_text("utf-8"))
@@ -127,6 +116,17 @@ def scrub_folder(folder: Path, key: str, texts: Collection[str]) -> tuple[int, i
             report["refused_corrections"] = kept
             _write_json(report_file, report)
     return removed, refused
+
+
+def _drop_from_list(path: Path, key: str, texts: Collection[str]) -> int:
+    """Remove the conversation's items from a JSON list file; how many went."""
+    if not path.exists():
+        return 0
+    items = json.loads(path.read_text("utf-8"))
+    kept = [i for i in items if not _is_theirs(i, key, texts)]
+    if len(kept) != len(items):
+        _write_json(path, kept)
+    return len(items) - len(kept)
 
 
 def _write_json(path: Path, value: object) -> None:
