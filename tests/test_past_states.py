@@ -312,6 +312,18 @@ def run_agent(
     return predictions(database)
 
 
+def load_agent(live_bot: Any) -> Any:
+    """The trained model in an `Agent` of its own (its own domain: its own cache)."""
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    action_endpoint = EndpointConfig(f"http://127.0.0.1:{live_bot.action_port}/webhook")
+    return Agent.load(
+        str(MODEL), lock_store=InMemoryLockStore(), action_endpoint=action_endpoint
+    )
+
+
 def test_the_agent_predicts_exactly_as_rasa_does(
     tmp_path: Path,
     live_bot: Any,
@@ -322,14 +334,7 @@ def test_the_agent_predicts_exactly_as_rasa_does(
     a restart in the middle): every past-states call equals Rasa's, and every stored
     prediction (policy and confidence included) equals Rasa's own (no states cache,
     `json.dumps` for the action server's requests)."""
-    from rasa.core.agent import Agent
-    from rasa.core.lock_store import InMemoryLockStore
-    from rasa.utils.endpoints import EndpointConfig
-
-    action_endpoint = EndpointConfig(f"http://127.0.0.1:{live_bot.action_port}/webhook")
-    agent = Agent.load(
-        str(MODEL), lock_store=InMemoryLockStore(), action_endpoint=action_endpoint
-    )
+    agent = load_agent(live_bot)
     every = [text for texts in story_messages for text in texts]
     half = len(every) // 2
     conversations = {f"story-{i}": texts for i, texts in enumerate(story_messages)}
@@ -351,3 +356,58 @@ def test_the_agent_predicts_exactly_as_rasa_does(
     assert cached == plain
     # Rasa replays the whole session on every call; the cache about two turns
     assert replayed < 0.2 * sum(n for n, _ in checked.calls)
+
+
+def test_two_instances_taking_turns_on_concurrent_conversations(
+    tmp_path: Path,
+    live_bot: Any,
+    story_messages: list[list[str]],
+    checked: Calls,
+) -> None:
+    """Two agents on one database, each with its own tracker and states caches, take
+    turns in every conversation (each sees the other's turns as new objects read from
+    the database), the conversations running concurrently: every call equals Rasa's,
+    and the stored predictions equal one agent's with Rasa's own states."""
+    one, two = load_agent(live_bot), load_agent(live_bot)
+    database = tmp_path / "two.db"
+    for agent in (one, two):
+        store = RedactingSQLTrackerStore(
+            domain=agent.domain, host=f"sqlite:///{database}", cache_size=256
+        )
+        agent.tracker_store = store
+        agent.processor.tracker_store = store
+    conversations = {
+        f"story-{i}": [*texts, *story_messages[(i + 1) % len(story_messages)]]
+        for i, texts in enumerate(story_messages)
+    }
+
+    async def talk(sender: str, texts: list[str]) -> None:
+        for n, text in enumerate(texts):
+            agent = (one, two)[(n // 2 + len(sender)) % 2]  # two turns each, in turn
+            await agent.handle_text(text, sender_id=sender)
+
+    async def go() -> None:
+        await asyncio.gather(*(talk(s, t) for s, t in conversations.items()))
+
+    action_json.install()
+    try:
+        asyncio.run(go())
+    finally:
+        action_json.uninstall()
+    assert len(checked.calls) > 500
+    assert all(same for _, same in checked.calls)
+    assert len(checked.domains) == 2
+    shared = by_conversation(predictions(database))
+
+    past_states.uninstall()
+    plain = by_conversation(run_agent(one, tmp_path / "plain.db", conversations))
+    assert sum(map(len, shared.values())) > 500
+    assert shared == plain
+
+
+def by_conversation(said: list[tuple]) -> dict[str, list[tuple]]:
+    """Stored predictions per conversation, in order (conversations interleave)."""
+    grouped: dict[str, list[tuple]] = {}
+    for row in said:
+        grouped.setdefault(row[0], []).append(row)
+    return grouped
