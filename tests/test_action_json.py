@@ -20,7 +20,8 @@ from tests.conftest import ROOT
 
 def test_rasa_sessions_are_still_made_the_way_this_follows() -> None:
     source = inspect.getsource(action_json.RASA_SESSION)
-    assert hashlib.sha256(source.encode()).hexdigest()[:12] == "e55aa13d9d4f"
+    known = "e55aa13d9d4f"  # pragma: allowlist secret
+    assert hashlib.sha256(source.encode()).hexdigest()[:12] == known
 
 
 def tracker_body() -> dict[str, Any]:

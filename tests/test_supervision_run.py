@@ -174,8 +174,17 @@ def rows(table: str) -> dict[str, dict[str, str]]:
 
 
 def test_make_status_shows_every_process_running(product: Product) -> None:
-    table = status_table(product)
-    found = rows(table)
+    # A program counts as started once it has run `startsecs` (10 s for Rasa and the
+    # action server); it may answer its health check sooner, so look again until
+    # supervisord has moved every program on from STARTING.
+    deadline = time.monotonic() + 30
+    while True:
+        table = status_table(product)
+        found = rows(table)
+        starting = [n for n in PROGRAMS if found.get(n, {}).get("state") == "STARTING"]
+        if not starting or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     for name in PROGRAMS:
         assert found[name]["state"] == "RUNNING", table
         product.restarts[name] = int(found[name]["restarts"])  # 0 unless it crashed

@@ -48,6 +48,7 @@ class Settings:
     gate_max_safety_drop: float
     gate_max_f1_drop: float
     retrain_finetune: float
+    states_cache_size: int
     action_host: str
     action_port: int
     widget_host: str
@@ -174,6 +175,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         # The learning loop's candidate: fine-tuned from the live model for this
         # fraction of config.yml's epochs, or 0 for a full training (docs/nlu.md).
         retrain_finetune=_float(env, "RETRAIN_FINETUNE", 0.0, 1),
+        states_cache_size=_int(env, "STATES_CACHE_SIZE", 256, 0, 100_000),
         candidates_dir=Path(
             _text(env, "CANDIDATES_DIR", str(ROOT / "models" / "candidates"))
         ).resolve(),

@@ -26,13 +26,12 @@ the cache.
 cache behind `DialogueStateTracker.past_states` for the trackers the server predicts
 on; training (`rasa train`, with its own trackers and caches) never calls it.
 `STATES_CACHE_SIZE` conversations are kept per model (default 256; 0 turns the cache
-off).
+off; `.env.example`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -49,12 +48,14 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from iom.core import settings
 from iom.rasa.tracker_cache import clone_tracker
 
 DEFAULT_SIZE = 256
 CHANGE_LAST_MESSAGE = (DefinePrevUserUtteredFeaturization, EntitiesAdded)
 CHECKPOINTS = 4
 _rasa_past_states = DialogueStateTracker.past_states
+_size = DEFAULT_SIZE  # set by `install`
 
 
 @dataclass
@@ -325,7 +326,7 @@ def past_states(
     rule_only_data: dict[str, Any] | None = None,
 ) -> list[State]:
     """`DialogueStateTracker.past_states`, from the conversation's cached walk."""
-    size = configured_size()
+    size = _size
     if size <= 0 or type(self) is not DialogueStateTracker or self.is_rule_tracker:
         return _rasa_past_states(
             self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
@@ -335,13 +336,14 @@ def past_states(
 
 
 def configured_size() -> int:
-    """`STATES_CACHE_SIZE` (conversations per model), default 256."""
-    value = os.environ.get("STATES_CACHE_SIZE", "").strip()
-    return int(value) if value.isdigit() else DEFAULT_SIZE
+    """`STATES_CACHE_SIZE` (conversations per model, default 256; 0: off)."""
+    return settings.current().states_cache_size
 
 
 def install() -> None:
-    """Serve `past_states` from the cache (idempotent)."""
+    """Serve `past_states` from the cache, of `STATES_CACHE_SIZE` (idempotent)."""
+    global _size
+    _size = configured_size()
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
 
 
