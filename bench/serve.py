@@ -82,7 +82,7 @@ from bench.serve_profile import (
 from bench.serve_report import LOCK_STORES, Results, consistency_row, report, row
 from bench.serve_topology import consistency, topology
 from iom.core.settings import ROOT
-from iom.tools.launch import free_port
+from iom.tools.launch import free_port, two_free_ports
 
 
 def levers(on_loop: Path) -> list[tuple[str, str, dict[str, str]]]:
@@ -126,20 +126,6 @@ def arguments() -> argparse.ArgumentParser:
     return parser
 
 
-def _two_free_ports() -> int:
-    """A free port whose next port is free too (two Rasa instances)."""
-    import socket
-
-    while True:
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-
-
 def topology_env() -> dict[str, str]:
     """The topology on free ports (another run of it may use the defaults)."""
     return {
@@ -147,7 +133,7 @@ def topology_env() -> dict[str, str]:
         "TOPOLOGY_RATE_PER_MIN": "0",
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
-        "RASA_INSTANCE_BASE_PORT": str(_two_free_ports()),
+        "RASA_INSTANCE_BASE_PORT": str(two_free_ports()),
         "PG_PORT": str(free_port()),
         "REDIS_PORT": str(free_port()),
         "TOPOLOGY_DIR": str(VAR / "topology"),

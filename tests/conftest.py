@@ -63,3 +63,16 @@ def live_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     live = LiveBot(tmp_path_factory.mktemp("live"))
     yield live
     live.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (iom.tools.browser), one per module."""
+    from playwright import sync_api as playwright_api
+
+    from iom.tools.browser import launch
+
+    with playwright_api.sync_playwright() as playwright:
+        instance = launch(playwright)
+        yield instance
+        instance.close()

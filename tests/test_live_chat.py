@@ -21,11 +21,10 @@ import sqlalchemy as sa
 import yaml
 
 from iom.core import db, takeover
-from iom.tools.browser import launch
 from iom.tools.launch import LiveBot, free_port, wait_for
 from tests.conftest import ROOT
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 TOKEN = secrets.token_urlsafe(36)
 PASSWORD = "a long console password for the test"  # pragma: allowlist secret
@@ -89,14 +88,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         console.terminate()
         console.wait(10)
         bot.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        instance = launch(playwright)
-        yield instance
-        instance.close()
 
 
 def _wait(condition: Any, seconds: float = 20, what: str = "") -> None:

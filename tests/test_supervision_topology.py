@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,7 +28,7 @@ import pytest
 from iom.console.rasa_api import RasaApi
 from iom.core import db
 from iom.tools import retrain, supervision
-from iom.tools.launch import free_port
+from iom.tools.launch import free_port, two_free_ports
 from tests.conftest import MODEL, ROOT
 from tests.test_live_operator import takeover_flow
 from tests.test_supervision import (
@@ -46,19 +45,6 @@ from tests.test_supervision import (
     up,
     wait_until,
 )
-
-
-def two_free_ports() -> int:
-    """A port p with p + 1 free as well (the Rasa instances' base port)."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two consecutive free ports")
 
 
 def topology(command: str, env: dict[str, str], timeout: float = 400) -> str:

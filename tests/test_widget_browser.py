@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from iom.tools.browser import launch
 from iom.tools.launch import LiveBot, free_port
 from tests.conftest import ROOT
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 BUNDLE = ROOT / "widget" / "dist" / "iom-chat.js"
@@ -50,14 +49,6 @@ def stack(live_bot: LiveBot) -> dict[str, Any]:
         "offline_url": f"http://127.0.0.1:{offline}",
         "foreign_url": f"http://127.0.0.1:{foreign}",
     }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        instance = launch(playwright)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture()

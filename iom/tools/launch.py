@@ -30,6 +30,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def two_free_ports() -> int:
+    """A free port p with p + 1 free as well (the base port of two Rasa instances)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
 def wait_for(url: str, seconds: float = 240) -> None:
     """Wait until `url` answers (any HTTP status), or raise after `seconds`."""
     deadline = time.monotonic() + seconds
