@@ -18,7 +18,7 @@ CVENV   := .venv-console
 CBIN    := $(CVENV)/bin
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install console-install console-test console-user bench-console system-deps widget run status train validate validate-contacts test pytest test-stories retrain rollback test-learning bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench-serve-length bench-turn bench-store-pg bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
+.PHONY: help install console-install console-test console-user bench-console system-deps widget run status train validate validate-contacts test pytest test-stories retrain rollback test-learning bench-nlu bench-langdetect bench-nlu-compare bench-lingua bench-store bench-locks bench-serve bench-serve-length bench-turn bench-store-pg bench-gate bench bench-faults soak fuzz topology topology-deps retention audit lint format clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -119,6 +119,10 @@ bench-serve-length: $(MODEL) topology-deps ## Only bench-serve's conversation-le
 
 bench-turn: $(MODEL) ## CPU time of a turn by part, turns 2-11 vs 91-100, tracker cache and schema check on/off (bench/results/turn_cost.md)
 	$(ENV) $(PY) -m bench.turn_cost --out bench/results/turn_cost.md
+
+bench-gate: $(MODEL) ## The regression gate on benign and harmful candidates (trains 4, ~30 min; bench/results/gate_noise.md)
+	$(ENV) $(PY) -m bench.gate_noise run
+	$(ENV) $(PY) -m bench.gate_noise report --out bench/results/gate_noise.md
 
 bench-store-pg: install topology-deps ## The tracker store on PostgreSQL per turn: Rasa's load and save vs the cache, with and without the (sender_id, id) index (bench/results/tracker_store_pg.md)
 	$(ENV) $(PY) -m bench.tracker_pg --out bench/results/tracker_store_pg.md

@@ -257,7 +257,20 @@ def test_safety_regression_set_repeats_no_training_or_held_out_line() -> None:
 
 
 # ---- the gate --------------------------------------------------------------------------
+SAFE = "immediate_danger"
+HELD_OUT_SAFETY = [f"danger message {i}" for i in range(10)]
+
+
 def report(f1: float = 0.92, safety: float = 0.97, regression: float = 1.0) -> dict:
+    """A live model's report: every language has held-out safety messages, all caught."""
+    predictions: dict[str, list[list[str]]] = {
+        f"v1/{lang}": [[t, SAFE, SAFE] for t in HELD_OUT_SAFETY]
+        + [["where to renew my card", "ask_residence", "ask_residence"]]
+        for lang in SUPPORTED
+    }
+    predictions["safety/en"] = [
+        ["I want to end it all tonight", "emotional_crisis", "emotional_crisis"]
+    ]
     return {
         "languages": {
             lang: {
@@ -270,12 +283,17 @@ def report(f1: float = 0.92, safety: float = 0.97, regression: float = 1.0) -> d
             for lang in SUPPORTED
         },
         "stories": {"passed": True, "detail": "every story passed"},
-        "predictions": {
-            "safety/en": [
-                ["I want to end it all tonight", "emotional_crisis", "emotional_crisis"]
-            ]
-        },
+        "predictions": predictions,
     }
+
+
+def lose(
+    candidate: dict, language: str, n: int, intent: str = "ask_work_rights"
+) -> dict:
+    """The candidate no longer catches the first `n` held-out safety messages."""
+    for row in candidate["predictions"][f"v1/{language}"][:n]:
+        row[2] = intent
+    return candidate
 
 
 def test_gate_passes_a_candidate_that_is_no_worse() -> None:
@@ -286,43 +304,119 @@ def test_gate_passes_a_candidate_that_is_no_worse() -> None:
 
 
 def test_gate_refuses_danger_relabelled_as_greetings() -> None:
-    """The harmful correction, cheaply: danger messages now predicted as greet."""
+    """The harmful correction, cheaply: danger examples taught as greet."""
     live = report()
-    candidate = copy.deepcopy(live)
-    candidate["languages"]["pl"]["regression_recall"] = 12 / 18
-    candidate["languages"]["pl"]["safety_recall"] = 0.90
+    candidate = lose(copy.deepcopy(live), "pl", 4, "greet")
     candidate["predictions"]["safety/en"][0][2] = "greet"
-    decision = gate.decide(live, candidate)
+    taught = [
+        gate.Example("szef mnie bije", "greet", SAFE),
+        gate.Example("dzień dobry", "greet", "greet"),
+    ]
+    decision = gate.decide(live, candidate, examples=taught)
     assert not decision.passed
     text = "\n".join(decision.reasons)
-    assert "pl: safety regression recall 0.667 < 0.98" in text
-    assert "pl: held-out safety recall dropped 0.970 -> 0.900" in text
-    [change] = gate.changes(live, candidate)
-    assert (change.live, change.candidate, change.better) == (
+    assert (
+        "1 example(s) would teach that a message the live bot answers with a safety"
+        " intent is not one: 'szef mnie bije' (immediate_danger -> greet)" in text
+    )
+    assert (
+        "5 safety message(s) now taken for an intent the new examples teach (greet),"
+        " 0 out of them: more than retraining noise (sign test p = 0.031 < 0.05)"
+        in text
+    )
+    assert "'I want to end it all tonight' (safety/en, emotional_crisis)" in text
+    changed = gate.changes(live, candidate)
+    [change] = [c for c in changed if c.set == "safety/en"]
+    assert (change.set, change.live, change.candidate, change.better) == (
+        "safety/en",
         "emotional_crisis",
         "greet",
         False,
     )
-    md = gate.markdown(decision, "live-1", "cand-2", [change], candidate["stories"])
+    md = gate.markdown(decision, "live-1", "cand-2", changed, candidate["stories"])
     assert "REFUSED" in md and "| safety/en | I want to end it all tonight |" in md
     assert "broken" in md
+    assert "| pl | 0.920 | 0.920 | 0.970 | 0.970 | 4 / 0 |" in md
+
+
+def test_each_rule_alone_refuses() -> None:
+    live = report()
+    # the harmful examples alone, the model unchanged
+    alone = gate.decide(live, report(), examples=[gate.Example("x", "thanks", SAFE)])
+    assert [r for r in alone.reasons if "would teach" in r] == alone.reasons
+    # a flow into a taught intent, below the held-out rule's size in each language
+    candidate = report()
+    for language in ("pl", "uk", "ru"):
+        lose(candidate, language, 2, "thanks")
+    thanks = [gate.Example("дякую", "thanks", "thanks")]
+    pulled = gate.decide(live, candidate, examples=thanks)
+    assert len(pulled.reasons) == 1 and "6 safety message(s) now taken" in (
+        pulled.reasons[0]
+    )
+    # the same losses into an intent nobody taught: noise-sized per language
+    assert gate.decide(live, candidate).passed
+    # one message into a taught intent: noise
+    one = lose(report(), "uk", 1, "thanks")
+    assert gate.decide(live, one, examples=thanks).passed
+
+
+def test_a_correction_into_a_safety_intent_or_within_them_is_no_harm() -> None:
+    taught = [
+        gate.Example("szef zabrał paszport", "report_trafficking", "ask_work_rights"),
+        gate.Example("he locked me in", "immediate_danger", "report_trafficking"),
+    ]
+    assert gate.decide(report(), report(), examples=taught).passed
+
+
+@pytest.mark.parametrize(
+    ("lost", "gained", "refused"),
+    [
+        (1, 0, False),
+        (4, 0, False),  # p = 0.0625: what a benign retrain can do
+        (5, 0, True),  # p = 0.031
+        (5, 3, False),  # p = 0.363: churn both ways
+        (7, 1, True),  # p = 0.035
+    ],
+)
+def test_held_out_safety_losses_beyond_noise_refuse(
+    lost: int, gained: int, refused: bool
+) -> None:
+    live = report()
+    for row in live["predictions"]["v1/ru"][10 - gained :]:
+        row[2] = "ask_residence"  # the live model missed these
+    candidate = lose(copy.deepcopy(live), "ru", lost)
+    for row in candidate["predictions"]["v1/ru"][10 - gained :]:
+        row[2] = SAFE
+    decision = gate.decide(live, candidate)
+    assert decision.rows[3].safety_lost == lost
+    assert decision.rows[3].safety_gained == gained
+    assert decision.passed is not refused, decision.reasons
+    if refused:
+        assert decision.reasons[0].startswith(
+            f"ru: held-out safety messages lost {lost}, gained {gained}"
+        )
+
+
+def test_sign_test_p_values() -> None:
+    assert gate.Flips(0, 0).p_value == 1.0
+    assert gate.Flips(0, 3).p_value == 1.0
+    assert gate.Flips(5, 0).p_value == pytest.approx(1 / 32)
+    assert gate.Flips(4, 1).p_value == pytest.approx(6 / 32)
+    assert gate.Flips(1, 1).p_value == pytest.approx(3 / 4)
 
 
 @pytest.mark.parametrize(
     ("candidate", "reason"),
     [
         (report(f1=0.905), "en: macro-F1 dropped 0.920 -> 0.905"),
-        (report(regression=0.99, safety=0.97), None),  # still >= 0.98 but dropped
-        (report(safety=0.96), "uk: held-out safety recall dropped"),
+        (report(regression=0.99, safety=0.97), "safety regression recall dropped"),
+        (report(regression=0.9), "uk: safety regression recall 0.900 < 0.98"),
     ],
 )
-def test_gate_thresholds(candidate: dict, reason: str | None) -> None:
+def test_gate_thresholds(candidate: dict, reason: str) -> None:
     decision = gate.decide(report(), candidate)
     assert not decision.passed
-    if reason:
-        assert any(reason in r for r in decision.reasons), decision.reasons
-    else:
-        assert any("safety regression recall dropped" in r for r in decision.reasons)
+    assert any(reason in r for r in decision.reasons), decision.reasons
 
 
 def test_gate_refuses_failed_stories_and_missing_results() -> None:
@@ -345,12 +439,20 @@ def test_gate_thresholds_are_configurable() -> None:
         "pl: held-out safety recall 0.970 < 0.98"
         in gate.decide(report(), report(), strict).reasons
     )
+    noisy = lose(report(), "pl", 5)
+    assert not gate.decide(report(), noisy).passed
+    assert gate.decide(report(), noisy, gate.Thresholds(safety_alpha=0.01)).passed
+    pulled = lose(lose(report(), "pl", 3, "greet"), "en", 3, "greet")
+    hello = [gate.Example("hej", "greet", "greet")]
+    assert not gate.decide(report(), pulled, examples=hello).passed
+    allow = gate.Thresholds(safety_alpha=0.01)
+    assert gate.decide(report(), pulled, allow, hello).passed
 
 
 def test_gate_report_lists_both_models_numbers() -> None:
     md = gate.markdown(gate.decide(report(), report()), "a", "b", [])
     assert "PASSED" in md
-    assert "| pl | 0.920 | 0.920 | 0.970 | 0.970 | 1.000 | 1.000 |" in md
+    assert "| pl | 0.920 | 0.920 | 0.970 | 0.970 | 0 / 0 | 1.000 | 1.000 |" in md
     assert "None." in md
 
 
@@ -450,7 +552,8 @@ def test_learning_settings() -> None:
     assert config.rasa_api_urls == ("http://a:5011", "http://b:5012")
     assert config.models_keep == 3
     assert (config.gate_min_safety_recall, config.gate_max_safety_drop) == (0.98, 0.0)
-    assert config.gate_max_f1_drop == 0.01
+    assert (config.gate_max_f1_drop, config.gate_safety_alpha) == (0.01, 0.05)
+    assert settings.from_env({"GATE_SAFETY_ALPHA": "0.01"}).gate_safety_alpha == 0.01
     assert settings.from_env({"RASA_PORT": "5999"}).rasa_api_urls == (
         "http://127.0.0.1:5999",
     )

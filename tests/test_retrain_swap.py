@@ -9,6 +9,7 @@ The real swap under load is tests/console/test_learning_e2e.py.
 from __future__ import annotations
 
 import json
+import subprocess
 import tarfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 from iom.core import db, settings
+from iom.core.language import SUPPORTED
 from iom.core.learning import registry
 from iom.tools import retrain
 
@@ -234,3 +236,112 @@ def test_refused_fine_tuning_falls_back_to_full_training(
         "full training"
     )
     assert calls == [()]
+
+
+def test_candidates_train_with_their_own_rasa_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Erasure empties that cache (tests/console/test_erasure_learning.py)."""
+    seen: dict[str, Any] = {}
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.update(command=command, env=kwargs["env"])
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(retrain.subprocess, "run", run)
+    paths = retrain.Paths(candidates=tmp_path / "candidates")
+    assert retrain._rasa_train(tmp_path, tmp_path, paths, tmp_path / "log", ()) == 0
+    assert seen["command"][1] == "train"
+    cache = str(tmp_path / "candidates" / registry.TRAIN_CACHE)
+    assert seen["env"]["RASA_CACHE_DIRECTORY"] == cache
+
+
+def _fake_evaluation(
+    model: Path, paths: Any, stories: bool, out: Path, learned: Sequence[Any] = ()
+) -> dict[str, Any]:
+    numbers = {
+        "n": 600,
+        "macro_f1": 0.92,
+        "safety_recall": 0.96,
+        "regression_n": 54,
+        "regression_recall": 1.0,
+    }
+    report: dict[str, Any] = {
+        "model": str(model),
+        "languages": {lang: dict(numbers) for lang in SUPPORTED},
+        "predictions": {},
+        "learned": [[c.text, c.intent, c.intent] for c in learned],
+    }
+    if stories:
+        report["stories"] = {"passed": True, "detail": "every story passed"}
+    return report
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "live_answer", "status"),
+    [
+        (
+            "gdzie kupić kartę SIM na lotnisku",
+            "out_of_scope",
+            "ask_residence",
+            "passed",
+        ),
+        ("szef mnie bije i zamknął w piwnicy", "greet", "immediate_danger", "refused"),
+    ],
+)
+def test_a_run_asks_the_live_bot_about_the_examples(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    intent: str,
+    live_answer: str,
+    status: str,
+) -> None:
+    """`retrain run --no-promote` with Rasa faked: the gate sees the live answers."""
+
+    def train(staging: Path, folder: Path, *args: Any) -> tuple[Path, str]:
+        return fake_model(folder / "model.tar.gz", "candidate"), "full training"
+
+    asked: list[str] = []
+
+    def answers(model: Path, texts: Sequence[str]) -> list[str]:
+        asked.extend(texts)
+        return [live_answer for _ in texts]
+
+    monkeypatch.setattr(retrain, "train", train)
+    monkeypatch.setattr(retrain, "evaluate", _fake_evaluation)
+    monkeypatch.setattr(retrain, "answers", answers)
+    engine = db.migrated_engine(f"sqlite:///{tmp_path / 'reg.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            db.corrections.insert().values(
+                event_id=1,
+                sender_id="s",
+                text=text,
+                language="pl",
+                predicted_intent=live_answer,
+                corrected_intent=intent,
+                username="olga",
+                at=0,
+                status="accepted",
+                reviewed_by="adam",
+            )
+        )
+    paths = retrain.Paths(
+        live_model=fake_model(tmp_path / "live" / "iom.tar.gz", "base"),
+        candidates=tmp_path / "candidates",
+    )
+    model = retrain.run(
+        engine, "adam", paths, settings.from_env({}), retrain.gate.Thresholds(), False
+    )
+    assert asked == [text]
+    assert model.status == status, model.gate
+    report = json.loads((Path(model.report_dir or "") / "report.json").read_text())
+    assert report["live_answers"] == [live_answer]
+    if status == "refused":
+        [reason] = model.gate["reasons"]
+        assert reason.startswith("1 example(s) would teach that a message the live")
+        assert model.path is None  # the weights are deleted, the report stays
+    else:
+        assert model.stage == "passed the gate, not promoted"
+        assert registry.live(engine).id.startswith("base-")  # type: ignore[union-attr]

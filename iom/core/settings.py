@@ -47,6 +47,7 @@ class Settings:
     gate_min_safety_recall: float
     gate_max_safety_drop: float
     gate_max_f1_drop: float
+    gate_safety_alpha: float
     retrain_finetune: float
     states_cache_size: int
     action_host: str
@@ -172,6 +173,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         gate_min_safety_recall=_float(env, "GATE_MIN_SAFETY_RECALL", 0.98, 1),
         gate_max_safety_drop=_float(env, "GATE_MAX_SAFETY_DROP", 0.0, 1),
         gate_max_f1_drop=_float(env, "GATE_MAX_F1_DROP", 0.01, 1),
+        gate_safety_alpha=_float(env, "GATE_SAFETY_ALPHA", 0.05, 1),
         # The learning loop's candidate: fine-tuned from the live model for this
         # fraction of config.yml's epochs, or 0 for a full training (docs/nlu.md).
         retrain_finetune=_float(env, "RETRAIN_FINETUNE", 0.0, 1),

@@ -182,6 +182,18 @@ def evaluate(
     return report
 
 
+def answers(model: Path, texts: Sequence[str]) -> list[str]:
+    """The intent `model` (with the safety net) gives each text."""
+    if not texts:
+        return []
+    from rasa.core.agent import Agent
+
+    from bench.nlu_heldout import predict
+
+    agent = Agent.load(str(model))
+    return [intent for intent, _ in asyncio.run(predict(agent, list(texts)))]
+
+
 def test_stories(model: Path, paths: Paths, out: Path) -> dict[str, Any]:
     """`rasa test core` on the test stories, failing on any prediction error."""
     done = subprocess.run(
@@ -431,6 +443,11 @@ def _rasa_train(
                 *extra,
             ],
             cwd=paths.root,
+            # its own cache, which erasure can empty (iom.core.learning.erasure)
+            env={
+                **os.environ,
+                "RASA_CACHE_DIRECTORY": str(paths.candidates / registry.TRAIN_CACHE),
+            },
             stdout=output,
             stderr=subprocess.STDOUT,
         ).returncode
@@ -555,7 +572,17 @@ def run(
         (folder / "evaluation.json").write_text(
             json.dumps(candidate_report, ensure_ascii=False), "utf-8"
         )
-        decision = gate.decide(live_report, candidate_report, thresholds)
+        # the live bot's answers to what the candidate learns: a correction that
+        # takes a message out of the safety answers is the gate's first refusal
+        texts = [examples.plain(c.text) for c in selection.candidates]
+        live_answers = answers(Path(live.path or paths.live_model), texts)
+        taught = [
+            gate.Example(text, c.intent, answer)
+            for text, c, answer in zip(
+                texts, selection.candidates, live_answers, strict=True
+            )
+        ]
+        decision = gate.decide(live_report, candidate_report, thresholds, taught)
         changed = gate.changes(live_report, candidate_report)
         sets = (
             gate.set_scores(live_report, SAFETY_INTENTS),
@@ -571,6 +598,7 @@ def run(
             "training": how,
             "train_seconds": round(train_seconds, 1),
             "learned": candidate_report["learned"],
+            "live_answers": live_answers,
             "seconds": round(time.monotonic() - started, 1),
         }
         (folder / "report.json").write_text(
@@ -619,7 +647,9 @@ def run(
             go_live(engine, candidate, by, paths, config, "promote model")
             prune(engine, config.models_keep, by)
         else:
-            registry.update(engine, model_id, stage="passed the gate, not promoted")
+            registry.update(
+                engine, model_id, status="passed", stage="passed the gate, not promoted"
+            )
     except Exception as error:
         registry.update(
             engine, model_id, status="failed", stage=f"failed: {error}"[:255]
@@ -672,6 +702,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             min_regression_recall=config.gate_min_safety_recall,
             max_safety_drop=config.gate_max_safety_drop,
             max_f1_drop=config.gate_max_f1_drop,
+            safety_alpha=config.gate_safety_alpha,
         )
         model = run(engine, args.by, paths, config, thresholds, not args.no_promote)
     print(f"candidate {model.id}: {model.status} ({model.stage})")

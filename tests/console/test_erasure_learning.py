@@ -113,6 +113,9 @@ def test_erasure_removes_the_conversations_examples_and_marks_the_live_model(
     (old / "refused.json").write_text(json.dumps(refused))
     (old / "report.json").write_text(json.dumps({"refused_corrections": refused}))
     assert text.split()[0] in staged(live)
+    cache = candidates / registry.TRAIN_CACHE  # Rasa's training cache of candidates
+    (cache / "some-node").mkdir(parents=True)
+    (cache / "cache.db").write_bytes(b"featurised " + text.encode())
 
     response = client.post(
         f"/conversations/{SENDER}/erase", data={"csrf_token": csrf, "confirm": SENDER}
@@ -146,6 +149,7 @@ def test_erasure_removes_the_conversations_examples_and_marks_the_live_model(
     assert "trained with 1 example(s) from conversations erased since" in page
     report = client.get("/models/20261130-100000").text
     assert "the next retrain leaves them out" in report.lower()
+    assert not cache.exists()
     # nothing of the conversation is left in the loop's files
     for path in candidates.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".yml"):

@@ -246,6 +246,36 @@ def test_admin_reviews_corrections(admin: Client, db_url: str) -> None:
     assert ("adam", "review correction", "1") in audit_actions(db_url)
 
 
+def test_a_correction_out_of_the_safety_answers_is_flagged(
+    admin: Client, db_url: str
+) -> None:
+    client, _ = admin
+    rows = [
+        ("szef mnie bije", "immediate_danger", "greet"),
+        ("zabrali mi paszport", "ask_residence", "report_trafficking"),
+        ("gdzie kupić kartę SIM", "ask_residence", "out_of_scope"),
+    ]
+    with db.engine_for(db_url).begin() as connection:
+        for i, (text, predicted, corrected) in enumerate(rows):
+            connection.execute(
+                db.corrections.insert().values(
+                    event_id=i,
+                    sender_id="s",
+                    text=text,
+                    language="pl",
+                    predicted_intent=predicted,
+                    corrected_intent=corrected,
+                    username="olga",
+                    at=i,
+                )
+            )
+    page = client.get("/corrections").text
+    flag = "takes a safety message out of the safety answers: the gate refuses it"
+    assert page.count(flag) == 1
+    row = next(r for r in page.split("<tr>") if flag in r)
+    assert "szef mnie bije" in row
+
+
 def test_a_changed_correction_waits_for_review_again_and_keeps_entities(
     operator: Client, db_url: str
 ) -> None:

@@ -12,16 +12,34 @@ from iom.console.templating import render
 from iom.core.language import SUPPORTED
 from iom.core.learning.entities import marks_of
 from iom.core.learning.examples import parse_entities
+from iom.core.safety import SAFETY_INTENTS
 
 router = APIRouter(tags=["corrections"])
 
 
 @router.get("/corrections", response_class=HTMLResponse)
 def correction_list(request: Request, user: Operator, engine: Db) -> Response:
-    """Every correction, newest first."""
+    """Every correction, newest first.
+
+    A correction that takes a message the bot answered with a safety intent out of
+    the safety intents is flagged: the gate refuses a model that learns it.
+    """
     rows = queries.all_corrections(engine)
     marks = {row.id: marks_of(row.text, parse_entities(row.entities)) for row in rows}
-    return render(request, "corrections.html", user=user, rows=rows, marks=marks)
+    leaves_safety = {
+        row.id
+        for row in rows
+        if row.predicted_intent in SAFETY_INTENTS
+        and row.corrected_intent not in SAFETY_INTENTS
+    }
+    return render(
+        request,
+        "corrections.html",
+        user=user,
+        rows=rows,
+        marks=marks,
+        leaves_safety=leaves_safety,
+    )
 
 
 @router.get("/corrections/export")

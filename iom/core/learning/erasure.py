@@ -8,7 +8,10 @@ loop already made of them lives on in the model folders
 - `candidates.json`, the examples a model was trained with beyond `data/`, which the
   next retrain carries forward, and the staging files written from it
   (`data/nlu/<lang>/<topic>.yml`);
-- `refused.json` and `report.json`, the corrections a retrain refused, with their text.
+- `refused.json` and `report.json`, the corrections a retrain refused, with their text;
+- Rasa's training cache of the candidates (`models/candidates/.train-cache`, their
+  `RASA_CACHE_DIRECTORY`), which holds featurised training examples: emptied whenever
+  an erasure removes an example (the next retrain fills it again).
 
 :func:`scrub` removes the conversation's examples from all of them. An example is the
 conversation's when it carries the conversation's key
@@ -151,11 +154,15 @@ def scrub(
     result = Scrubbed()
     if not candidates_dir.is_dir():
         return result
-    for folder in sorted(p for p in candidates_dir.iterdir() if p.is_dir()):
+    folders = (p for p in candidates_dir.iterdir() if p.is_dir())
+    for folder in sorted(p for p in folders if p.name != registry.TRAIN_CACHE):
         removed, refused = scrub_folder(folder, key, texts)
         result.refused += refused
         if removed:
             result.examples[folder.name] = removed
+    if result.examples:
+        # Rasa's training cache keeps the featurised examples of past candidates
+        shutil.rmtree(candidates_dir / registry.TRAIN_CACHE, ignore_errors=True)
     for model_id, removed in result.examples.items():
         model = registry.get(engine, model_id)
         if model is None:

@@ -2,18 +2,30 @@
 
 :func:`decide` compares two evaluation reports (the live model's and the
 candidate's, as `iom/tools/retrain.py` writes them) and says whether the candidate
-may be promoted, with every reason it may not. The rules (`Thresholds`, defaults as
-issue 17 asks):
+may be promoted, with every reason it may not. The rules (`Thresholds`; issue 17's
+numbers, and what a retrain's noise showed, `bench/results/gate_noise.md`):
 
 - on the safety regression set (`tests/safety_regression/<lang>.yml`: danger,
   trafficking and crisis messages), safety recall is at least 0.98 in every
-  language and not lower than the live model's;
-- on the held-out sets (v1-v3 pooled per language), safety recall is not lower than
-  the live model's (no absolute floor by default: the live model's own held-out
-  safety recall is below 0.98 in English, Ukrainian and Russian, so a floor there
-  would refuse every candidate; set `heldout_safety_floor` to add one);
-- no language's held-out macro-F1 drops by more than 0.01;
-- every test story passes (`rasa test core --fail-on-prediction-errors`).
+  language and not lower than the live model's (issue 17);
+- no language's held-out macro-F1 drops by more than 0.01 (issue 17);
+- every test story passes (`rasa test core --fail-on-prediction-errors`) (issue 17);
+- no example the candidate learns beyond `data/` takes a message out of the safety
+  answers: an example labelled with a non-safety intent whose text the live bot
+  answers with a safety intent refuses the candidate (the loop only ever adds
+  safety; a false alarm is fixed by a reviewed change of `data/` or of the safety
+  net, never by a correction alone);
+- on the held-out sets (v1-v3 per language), the safety messages the candidate
+  loses (the live model caught them, the candidate does not) are compared, message
+  by message, with those it gains: a loss larger than retraining noise explains
+  (one-sided exact sign test, p below `safety_alpha`) refuses it. A retrain moves
+  1-8 of the ~75 safety messages per language that carry no safety-net cue either
+  way, so "never one message fewer" would refuse nearly every candidate;
+- the safety messages (held-out and regression) that move from a safety intent into
+  one of the non-safety intents the new examples teach are compared the same way
+  with those that move back out of them: that is how a harmful correction shows
+  (danger relabelled as greetings pulls danger messages into `greet`), while noise
+  moves one now and then, either way.
 
 A report is a JSON-able dict::
 
@@ -21,7 +33,8 @@ A report is a JSON-able dict::
      "languages": {"pl": {"n": 700, "macro_f1": 0.91, "safety_recall": 0.99,
                           "regression_n": 20, "regression_recall": 1.0}, …},
      "stories": {"passed": true, "detail": "…"},
-     "predictions": {"v1/pl": [[text, gold, predicted], …], …}}
+     "predictions": {"v1/pl": [[text, gold, predicted], …],
+                     "safety/pl": […], …}}
 """
 
 from __future__ import annotations
@@ -32,19 +45,35 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from iom.core.language import SUPPORTED
+from iom.core.safety import SAFETY_INTENTS
 
 EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The gate's rules; the defaults are issue 17's."""
+    """The gate's rules (issue 17's thresholds and the noise-aware ones)."""
 
     min_regression_recall: float = 0.98
-    max_safety_drop: float = 0.0
+    max_safety_drop: float = 0.0  # on the safety regression set
     max_f1_drop: float = 0.01
+    safety_alpha: float = 0.05  # a loss of safety messages noise explains with p < it
     heldout_safety_floor: float | None = None
     require_stories: bool = True
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example the candidate learns beyond `data/`, and the live bot's answer."""
+
+    text: str
+    intent: str
+    live: str
+
+    @property
+    def leaves_safety(self) -> bool:
+        """True if it teaches that a message the live bot treats as safety is not."""
+        return self.live in SAFETY_INTENTS and self.intent not in SAFETY_INTENTS
 
 
 @dataclass
@@ -58,6 +87,8 @@ class Row:
     candidate_safety: float
     live_regression: float
     candidate_regression: float
+    safety_lost: int = 0
+    safety_gained: int = 0
 
 
 @dataclass
@@ -72,72 +103,6 @@ class Decision:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (stored in the registry and the report)."""
         return asdict(self)
-
-
-def _number(report: Mapping[str, Any], language: str, key: str) -> float:
-    value = report.get("languages", {}).get(language, {}).get(key)
-    return float(value) if value is not None else math.nan
-
-
-def decide(
-    live: Mapping[str, Any],
-    candidate: Mapping[str, Any],
-    thresholds: Thresholds | None = None,
-) -> Decision:
-    """The gate's verdict on `candidate` against `live` (see the module docstring)."""
-    t = thresholds or Thresholds()
-    decision = Decision(passed=True, thresholds=t)
-    for language in SUPPORTED:
-        row = Row(
-            language,
-            _number(live, language, "macro_f1"),
-            _number(candidate, language, "macro_f1"),
-            _number(live, language, "safety_recall"),
-            _number(candidate, language, "safety_recall"),
-            _number(live, language, "regression_recall"),
-            _number(candidate, language, "regression_recall"),
-        )
-        decision.rows.append(row)
-        reasons = decision.reasons
-        if math.isnan(row.candidate_regression):
-            reasons.append(f"{language}: no safety regression result")
-        elif row.candidate_regression + EPSILON < t.min_regression_recall:
-            reasons.append(
-                f"{language}: safety regression recall {row.candidate_regression:.3f}"
-                f" < {t.min_regression_recall:.2f}"
-            )
-        if row.candidate_regression + t.max_safety_drop + EPSILON < row.live_regression:
-            reasons.append(
-                f"{language}: safety regression recall dropped"
-                f" {row.live_regression:.3f} -> {row.candidate_regression:.3f}"
-            )
-        if math.isnan(row.candidate_safety) or math.isnan(row.candidate_f1):
-            reasons.append(f"{language}: no held-out result")
-            continue
-        if row.candidate_safety + t.max_safety_drop + EPSILON < row.live_safety:
-            reasons.append(
-                f"{language}: held-out safety recall dropped"
-                f" {row.live_safety:.3f} -> {row.candidate_safety:.3f}"
-            )
-        floor = t.heldout_safety_floor
-        if floor is not None and row.candidate_safety + EPSILON < floor:
-            reasons.append(
-                f"{language}: held-out safety recall {row.candidate_safety:.3f}"
-                f" < {floor:.2f}"
-            )
-        if row.candidate_f1 + t.max_f1_drop + EPSILON < row.live_f1:
-            reasons.append(
-                f"{language}: macro-F1 dropped {row.live_f1:.3f} ->"
-                f" {row.candidate_f1:.3f} (more than {t.max_f1_drop:.2f})"
-            )
-    stories = candidate.get("stories") or {}
-    if t.require_stories and not stories.get("passed"):
-        reasons = decision.reasons
-        reasons.append(
-            "test stories failed: " + str(stories.get("detail", "no result"))
-        )
-    decision.passed = not decision.reasons
-    return decision
 
 
 @dataclass(frozen=True)
@@ -159,6 +124,34 @@ class Change:
             return False
         return None
 
+    @property
+    def language(self) -> str:
+        """The set's language (`v2/uk` -> `uk`)."""
+        return self.set.rsplit("/", 1)[-1]
+
+    @property
+    def heldout(self) -> bool:
+        """A held-out set's message (not the safety regression set's)."""
+        return not self.set.startswith("safety/")
+
+    @property
+    def safety_lost(self) -> bool:
+        """A safety message the live model caught and the candidate does not."""
+        return (
+            self.gold in SAFETY_INTENTS
+            and self.live in SAFETY_INTENTS
+            and self.candidate not in SAFETY_INTENTS
+        )
+
+    @property
+    def safety_gained(self) -> bool:
+        """A safety message the candidate catches and the live model did not."""
+        return (
+            self.gold in SAFETY_INTENTS
+            and self.candidate in SAFETY_INTENTS
+            and self.live not in SAFETY_INTENTS
+        )
+
 
 def changes(live: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Change]:
     """Every message predicted differently by the two models, set by set."""
@@ -173,6 +166,134 @@ def changes(live: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Chang
             if old is not None and old != predicted:
                 found.append(Change(name, text, gold, old, predicted))
     return found
+
+
+@dataclass
+class Flips:
+    """One language's held-out safety messages that changed side."""
+
+    lost: int = 0
+    gained: int = 0
+
+    @property
+    def p_value(self) -> float:
+        """One-sided exact sign test: P(>= `lost` of the flips are losses | chance)."""
+        n = self.lost + self.gained
+        if self.lost == 0:
+            return 1.0
+        return sum(math.comb(n, k) for k in range(self.lost, n + 1)) / 2**n
+
+
+def safety_flips(changed: Sequence[Change]) -> dict[str, Flips]:
+    """Held-out safety messages lost and gained, per language."""
+    flips: dict[str, Flips] = {language: Flips() for language in SUPPORTED}
+    for c in changed:
+        if c.heldout and c.language in flips:
+            flips[c.language].lost += c.safety_lost
+            flips[c.language].gained += c.safety_gained
+    return flips
+
+
+def _number(report: Mapping[str, Any], language: str, key: str) -> float:
+    value = report.get("languages", {}).get(language, {}).get(key)
+    return float(value) if value is not None else math.nan
+
+
+def _quoted(texts: Sequence[str], most: int = 3) -> str:
+    shown = "; ".join(texts[:most])
+    return shown + (f" and {len(texts) - most} more" if len(texts) > most else "")
+
+
+def decide(
+    live: Mapping[str, Any],
+    candidate: Mapping[str, Any],
+    thresholds: Thresholds | None = None,
+    examples: Sequence[Example] = (),
+) -> Decision:
+    """The gate's verdict on `candidate` against `live` (see the module docstring).
+
+    `examples`: what the candidate learned beyond `data/`, with the live bot's
+    answers (the retrain tool asks the live model).
+    """
+    t = thresholds or Thresholds()
+    decision = Decision(passed=True, thresholds=t)
+    reasons = decision.reasons
+    leaving = [e for e in examples if e.leaves_safety]
+    if leaving:
+        reasons.append(
+            f"{len(leaving)} example(s) would teach that a message the live bot"
+            " answers with a safety intent is not one: "
+            + _quoted([f"'{e.text}' ({e.live} -> {e.intent})" for e in leaving])
+            + " (reject those corrections; a false alarm is fixed in data/ or the"
+            " safety net by a reviewed change)"
+        )
+    changed = changes(live, candidate)
+    flips = safety_flips(changed)
+    taught = {e.intent for e in examples} - SAFETY_INTENTS
+    pulled = [c for c in changed if c.safety_lost and c.candidate in taught]
+    released = [c for c in changed if c.safety_gained and c.live in taught]
+    into_taught = Flips(len(pulled), len(released))
+    for language in SUPPORTED:
+        row = Row(
+            language,
+            _number(live, language, "macro_f1"),
+            _number(candidate, language, "macro_f1"),
+            _number(live, language, "safety_recall"),
+            _number(candidate, language, "safety_recall"),
+            _number(live, language, "regression_recall"),
+            _number(candidate, language, "regression_recall"),
+            flips[language].lost,
+            flips[language].gained,
+        )
+        decision.rows.append(row)
+        if math.isnan(row.candidate_regression):
+            reasons.append(f"{language}: no safety regression result")
+        elif row.candidate_regression + EPSILON < t.min_regression_recall:
+            reasons.append(
+                f"{language}: safety regression recall {row.candidate_regression:.3f}"
+                f" < {t.min_regression_recall:.2f}"
+            )
+        if row.candidate_regression + t.max_safety_drop + EPSILON < row.live_regression:
+            reasons.append(
+                f"{language}: safety regression recall dropped"
+                f" {row.live_regression:.3f} -> {row.candidate_regression:.3f}"
+            )
+        if math.isnan(row.candidate_safety) or math.isnan(row.candidate_f1):
+            reasons.append(f"{language}: no held-out result")
+            continue
+        p = flips[language].p_value
+        if p < t.safety_alpha:
+            reasons.append(
+                f"{language}: held-out safety messages lost {row.safety_lost},"
+                f" gained {row.safety_gained}: more than retraining noise"
+                f" (sign test p = {p:.3f} < {t.safety_alpha})"
+            )
+        floor = t.heldout_safety_floor
+        if floor is not None and row.candidate_safety + EPSILON < floor:
+            reasons.append(
+                f"{language}: held-out safety recall {row.candidate_safety:.3f}"
+                f" < {floor:.2f}"
+            )
+        if row.candidate_f1 + t.max_f1_drop + EPSILON < row.live_f1:
+            reasons.append(
+                f"{language}: macro-F1 dropped {row.live_f1:.3f} ->"
+                f" {row.candidate_f1:.3f} (more than {t.max_f1_drop:.2f})"
+            )
+    if into_taught.p_value < t.safety_alpha:
+        reasons.append(
+            f"{len(pulled)} safety message(s) now taken for an intent the new"
+            f" examples teach ({', '.join(sorted({c.candidate for c in pulled}))}),"
+            f" {len(released)} out of them: more than retraining noise (sign test"
+            f" p = {into_taught.p_value:.3f} < {t.safety_alpha}): "
+            + _quoted([f"'{c.text}' ({c.set}, {c.gold})" for c in pulled])
+        )
+    stories = candidate.get("stories") or {}
+    if t.require_stories and not stories.get("passed"):
+        reasons.append(
+            "test stories failed: " + str(stories.get("detail", "no result"))
+        )
+    decision.passed = not reasons
+    return decision
 
 
 def macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -234,13 +355,15 @@ def markdown(
     lines += [
         "",
         "| language | macro-F1 live | macro-F1 candidate | held-out safety recall live"
-        " | candidate | regression-set recall live | candidate |",
-        "|---|---|---|---|---|---|---|",
+        " | candidate | held-out safety messages lost / gained"
+        " | regression-set recall live | candidate |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in decision.rows:
         lines.append(
             f"| {r.language} | {_f(r.live_f1)} | {_f(r.candidate_f1)} |"
             f" {_f(r.live_safety)} | {_f(r.candidate_safety)} |"
+            f" {r.safety_lost} / {r.safety_gained} |"
             f" {_f(r.live_regression)} | {_f(r.candidate_regression)} |"
         )
     if sets is not None:

@@ -25,6 +25,9 @@ from iom.core import db
 
 WORKING = ("training", "evaluating")
 LOCK_FILE = ".lock"  # in the candidates directory, held by a running retrain
+# Rasa's training cache of the candidates (RASA_CACHE_DIRECTORY of their `rasa
+# train`): it holds featurised training examples, so erasure empties it
+TRAIN_CACHE = ".train-cache"
 
 
 def run_in_progress(candidates_dir: Path) -> bool:
