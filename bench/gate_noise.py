@@ -251,7 +251,7 @@ def report(out: Path | None) -> str:
         per = ", ".join(f"{flips[x].lost}/{flips[x].gained}" for x in SUPPORTED)
         taught_intents = {e.intent for e in taught} - SAFETY_INTENTS
         into = sum(c.safety_lost and c.candidate in taught_intents for c in changed)
-        out = sum(c.safety_gained and c.live in taught_intents for c in changed)
+        back = sum(c.safety_gained and c.live in taught_intents for c in changed)
         leaving = sum(e.leaves_safety for e in taught)
         former = issue.passed and all(f.lost <= f.gained for f in flips.values())
         regression = ", ".join(
@@ -260,7 +260,7 @@ def report(out: Path | None) -> str:
         )
         lines.append(
             f"| {kept['scenario']} ({kept['commit']}) | {len(kept['examples'])} |"
-            f" {leaving} | {len(kept['changed'])} | {per} | {into}/{out} |"
+            f" {leaving} | {len(kept['changed'])} | {per} | {into}/{back} |"
             f" {regression} | {verdict(issue.passed)} | {verdict(former)} |"
             f" **{verdict(decision.passed)}** |"
             f" {'; '.join(decision.reasons)[:400] or '–'} |"
