@@ -244,11 +244,14 @@ def report(out: Path | None) -> str:
             )
             continue
         cand = candidate_report(live, kept)
+        # what the candidate learned: the scenario less what the loop refused
+        refused = {r["text"] for r in kept["refused_corrections"]}
         taught = [
             gate.Example(text, intent, answer)
             for (_, text, intent), answer in zip(
                 kept["examples"], kept["live_answers"], strict=True
             )
+            if text not in refused
         ]
         decision = gate.decide(live, cand, examples=taught)
         # baselines on the same runs: issue 17's rules alone (alpha 0: no sign
@@ -268,7 +271,7 @@ def report(out: Path | None) -> str:
             for lang in (cand["languages"][x] for x in SUPPORTED)
         )
         lines.append(
-            f"| {kept['scenario']} ({kept['commit']}) | {len(kept['examples'])} |"
+            f"| {kept['scenario']} ({kept['commit']}) | {len(taught)} |"
             f" {leaving} | {len(kept['changed'])} | {per} | {into}/{back} |"
             f" {regression} | {verdict(issue.passed)} | {verdict(former)} |"
             f" **{verdict(decision.passed)}** |"
