@@ -9,8 +9,9 @@ Usage (Rasa's venv)::
 (`iom.tools.retrain.run`, no promotion) against the shipped model: a temporary
 database holds the scenario's corrections, accepted. It keeps what the gate needs
 in `bench/results/gate_runs/`: the live model's evaluation once (`live.json`), and
-per scenario the candidate's changed predictions, its scores and the live model's
-answers to the scenario's examples (`<name>.json`).
+per scenario the candidate's changed predictions, its scores, and the examples it
+learned (the scenario less what the loop refused) with the live bot's answers, as
+the loop's own report has them (`<name>.json`).
 
 `report` applies the gate as it is in the code now (`iom.core.learning.gate`,
 default thresholds) to the kept runs, so a change of the rules is measured on the
@@ -20,7 +21,6 @@ same candidates without training again, and prints what tells harm from noise.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import shutil
 import tarfile
@@ -35,7 +35,6 @@ from bench.report import head_commit, machine
 from iom.core import db, settings
 from iom.core.language import SUPPORTED
 from iom.core.learning import gate
-from iom.core.safety import SAFETY_INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "bench" / "results" / "gate_runs"
@@ -113,15 +112,6 @@ def trained_at(model: Path) -> str:
     return f"trained at {metadata.get('trained_at', '?')}"
 
 
-async def _live_answers(model: Path, texts: list[str]) -> list[str]:
-    from rasa.core.agent import Agent
-
-    from bench.nlu_heldout import predict
-
-    agent = Agent.load(str(model))
-    return [intent for intent, _ in await predict(agent, texts)]
-
-
 def run(names: list[str]) -> None:
     """Train and evaluate each scenario's candidate; keep the results."""
     from iom.tools import retrain
@@ -169,13 +159,19 @@ def run(names: list[str]) -> None:
                 (RUNS / "live.json").write_text(
                     json.dumps(live_kept, ensure_ascii=False), "utf-8"
                 )
-            texts = [text for _, text, _ in items]
-            live_answers = asyncio.run(_live_answers(live_model, texts))
+            # what the candidate learned (the scenario less what the loop refused)
+            # and the live bot's answers to it, as the loop asked them
+            taught = [
+                [text, intent, answer]
+                for (text, intent, _), answer in zip(
+                    report["learned"], report["live_answers"], strict=True
+                )
+            ]
             kept = {
                 "scenario": name,
                 "live_fingerprint": fingerprint,
                 "examples": [list(item) for item in items],
-                "live_answers": live_answers,
+                "taught": taught,
                 "candidate_languages": candidate["languages"],
                 "stories": candidate.get("stories"),
                 "learned": candidate.get("learned"),
@@ -244,35 +240,24 @@ def report(out: Path | None) -> str:
             )
             continue
         cand = candidate_report(live, kept)
-        # what the candidate learned: the scenario less what the loop refused
-        refused = {r["text"] for r in kept["refused_corrections"]}
-        taught = [
-            gate.Example(text, intent, answer)
-            for (_, text, intent), answer in zip(
-                kept["examples"], kept["live_answers"], strict=True
-            )
-            if text not in refused
-        ]
+        taught = [gate.Example(*row) for row in kept["taught"]]
         decision = gate.decide(live, cand, examples=taught)
         # baselines on the same runs: issue 17's rules alone (alpha 0: no sign
         # test, no examples), and the former gate (those plus "held-out safety
         # recall never lower", i.e. no language loses more than it gains)
         issue = gate.decide(live, cand, gate.Thresholds(safety_alpha=0.0))
-        changed = gate.changes(live, cand)
-        flips = gate.safety_flips(changed)
-        per = ", ".join(f"{flips[x].lost}/{flips[x].gained}" for x in SUPPORTED)
-        taught_intents = {e.intent for e in taught} - SAFETY_INTENTS
-        into = sum(c.safety_lost and c.candidate in taught_intents for c in changed)
-        back = sum(c.safety_gained and c.live in taught_intents for c in changed)
-        leaving = sum(e.leaves_safety for e in taught)
-        former = issue.passed and all(f.lost <= f.gained for f in flips.values())
+        rows = decision.rows
+        per = ", ".join(f"{r.safety_lost}/{r.safety_gained}" for r in rows)
+        former = issue.passed and all(r.safety_lost <= r.safety_gained for r in rows)
+        flow = decision.into_taught
         regression = ", ".join(
             str(round(lang["regression_recall"] * lang["regression_n"]))
             for lang in (cand["languages"][x] for x in SUPPORTED)
         )
         lines.append(
             f"| {kept['scenario']} ({kept['commit']}) | {len(taught)} |"
-            f" {leaving} | {len(kept['changed'])} | {per} | {into}/{back} |"
+            f" {decision.leaving_safety} | {len(kept['changed'])} | {per} |"
+            f" {flow.lost}/{flow.gained} |"
             f" {regression} | {verdict(issue.passed)} | {verdict(former)} |"
             f" **{verdict(decision.passed)}** |"
             f" {'; '.join(decision.reasons)[:400] or '–'} |"

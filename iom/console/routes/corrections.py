@@ -12,7 +12,7 @@ from iom.console.templating import render
 from iom.core.language import SUPPORTED
 from iom.core.learning.entities import marks_of
 from iom.core.learning.examples import parse_entities
-from iom.core.safety import SAFETY_INTENTS
+from iom.core.learning.gate import Example
 
 router = APIRouter(tags=["corrections"])
 
@@ -29,8 +29,7 @@ def correction_list(request: Request, user: Operator, engine: Db) -> Response:
     leaves_safety = {
         row.id
         for row in rows
-        if row.predicted_intent in SAFETY_INTENTS
-        and row.corrected_intent not in SAFETY_INTENTS
+        if Example(row.text, row.corrected_intent, row.predicted_intent).leaves_safety
     }
     return render(
         request,

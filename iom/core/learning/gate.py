@@ -92,6 +92,22 @@ class Row:
 
 
 @dataclass
+class Flips:
+    """One language's held-out safety messages that changed side."""
+
+    lost: int = 0
+    gained: int = 0
+
+    @property
+    def p_value(self) -> float:
+        """One-sided exact sign test: P(>= `lost` of the flips are losses | chance)."""
+        n = self.lost + self.gained
+        if self.lost == 0:
+            return 1.0
+        return sum(math.comb(n, k) for k in range(self.lost, n + 1)) / 2**n
+
+
+@dataclass
 class Decision:
     """Whether the candidate may go live, and why not."""
 
@@ -99,6 +115,9 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    leaving_safety: int = 0  # examples that take a message out of the safety answers
+    # safety messages moved into (lost) and out of (gained) the taught intents
+    into_taught: Flips = field(default_factory=Flips)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (stored in the registry and the report)."""
@@ -168,22 +187,6 @@ def changes(live: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[Chang
     return found
 
 
-@dataclass
-class Flips:
-    """One language's held-out safety messages that changed side."""
-
-    lost: int = 0
-    gained: int = 0
-
-    @property
-    def p_value(self) -> float:
-        """One-sided exact sign test: P(>= `lost` of the flips are losses | chance)."""
-        n = self.lost + self.gained
-        if self.lost == 0:
-            return 1.0
-        return sum(math.comb(n, k) for k in range(self.lost, n + 1)) / 2**n
-
-
 def safety_flips(changed: Sequence[Change]) -> dict[str, Flips]:
     """Held-out safety messages lost and gained, per language."""
     flips: dict[str, Flips] = {language: Flips() for language in SUPPORTED}
@@ -232,7 +235,8 @@ def decide(
     taught = {e.intent for e in examples} - SAFETY_INTENTS
     pulled = [c for c in changed if c.safety_lost and c.candidate in taught]
     released = [c for c in changed if c.safety_gained and c.live in taught]
-    into_taught = Flips(len(pulled), len(released))
+    decision.leaving_safety = len(leaving)
+    decision.into_taught = into_taught = Flips(len(pulled), len(released))
     for language in SUPPORTED:
         row = Row(
             language,
