@@ -281,3 +281,62 @@ def test_wider_cues_in_every_language(text: str, intent: str) -> None:
 )
 def test_wider_cues_leave_ordinary_messages_alone(text: str) -> None:
     assert safety_cue(text) is None
+
+
+def _ranked(text: str, *ranking: tuple[str, float]) -> Message:
+    message = Message(data={TEXT: text})
+    entries = [{"name": name, "confidence": c} for name, c in ranking]
+    message.set(INTENT, entries[0])
+    message.set(INTENT_RANKING_KEY, entries)
+    return message
+
+
+def test_unsure_classifier_with_a_safety_intent_second_answers_with_it() -> None:
+    """Top two closer than the ambiguity margin: the safety candidate wins."""
+    message = _ranked("what do I do now", ("ask_capabilities", 0.32), (DANGER, 0.30))
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": DANGER, "confidence": 1.0}
+    assert out.get(SAFETY_NET_KEY) == {
+        "from": "ask_capabilities",
+        "to": DANGER,
+        "reason": "doubt",
+    }
+
+
+def test_unsure_safety_intent_on_top_is_kept_and_made_certain() -> None:
+    message = _ranked("nothing matters", (CRISIS, 0.25), ("deny", 0.2))
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": CRISIS, "confidence": 1.0}
+    assert out.get(SAFETY_NET_KEY) is None
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        # sure of a non-safety intent
+        (("ask_housing", 0.8), (TRAFFICKING, 0.15)),
+        # unsure, but no safety intent in the top two
+        (("ask_housing", 0.25), ("ask_residence", 0.24), (DANGER, 0.2)),
+        # unsure, the safety candidate too weak
+        (("ask_housing", 0.22), (TRAFFICKING, 0.19)),
+    ],
+)
+def test_doubt_leaves_other_messages_for_the_clarification(
+    ranking: tuple[tuple[str, float], ...]
+) -> None:
+    message = _ranked("where can I find a flat", *ranking)
+    (out,) = _net().process([message])
+    assert out.get(INTENT)["name"] == ranking[0][0]
+    assert out.get(SAFETY_NET_KEY) is None
+
+
+def test_doubt_settings_come_from_the_config() -> None:
+    strict = SafetyNet.create(
+        {"doubt_minimum": 0.5},
+        LocalModelStorage("."),
+        Resource("net"),
+        ExecutionContext(GraphSchema({})),
+    )
+    message = _ranked("what do I do now", ("ask_capabilities", 0.32), (DANGER, 0.30))
+    (out,) = strict.process([message])
+    assert out.get(INTENT)["name"] == "ask_capabilities"

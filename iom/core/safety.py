@@ -7,13 +7,16 @@ in Polish, English, Ukrainian or Russian, however it is typed (no diacritics,
 transliterated Cyrillic apostrophes, mixed languages). The NLU component
 :class:`iom.rasa.nlu.components.SafetyNet` routes a message with a cue to the safety
 answer whenever the classifier chose something else, so that a classifier's doubt
-never hides a person in danger. False alarms on other intents are measured by
+never hides a person in danger; :func:`safety_under_doubt` does the same for a
+message without a cue when the classifier is unsure and a safety intent is one of
+its top two candidates. False alarms on other intents are measured by
 ``bench/nlu_heldout.py`` (the "safety net" table).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from iom.core.language import fold
 
@@ -492,4 +495,31 @@ def safety_cue(text: str) -> str | None:
     for intent in ORDER:
         if _COMPILED[intent].search(folded):
             return intent
+    return None
+
+
+def safety_under_doubt(
+    ranking: list[dict[str, Any]],
+    threshold: float,
+    ambiguity: float,
+    minimum: float,
+) -> str | None:
+    """The safety intent to answer when the classifier is unsure, else None.
+
+    Unsure is what the fallback classifier would turn into a clarification: the top
+    intent below ``threshold``, or the top two closer than ``ambiguity``. Then a
+    safety intent among the top two with at least ``minimum`` confidence wins: a
+    person who may be in danger gets 112 and the help lines, not a menu. The false
+    alarms this costs are measured in bench/results/nlu_heldout.md.
+    """
+    ranked = [r for r in ranking if r.get("name") != "nlu_fallback"]
+    if not ranked:
+        return None
+    confidences = [float(r.get("confidence") or 0.0) for r in ranked[:2]]
+    second = confidences[1] if len(confidences) > 1 else 0.0
+    if confidences[0] >= threshold and confidences[0] - second >= ambiguity:
+        return None
+    for entry, confidence in zip(ranked[:2], confidences, strict=False):
+        if entry.get("name") in SAFETY_INTENTS and confidence >= minimum:
+            return str(entry["name"])
     return None

@@ -33,7 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from iom.core import detection
 from iom.core.language import SUPPORTED, fold
-from iom.core.safety import KEEP, TRAFFICKING, safety_cue
+from iom.core.safety import KEEP, TRAFFICKING, safety_cue, safety_under_doubt
 from iom.rasa.nlu import lemmatizers
 
 logger = logging.getLogger(__name__)
@@ -309,15 +309,58 @@ class SafetyNet(IntentOverride):
     confidence that would end in the clarification, the other-language notice), a
     message carrying a cue (:func:`iom.core.safety.safety_cue`) gets the safety
     intent with confidence 1.0. Safety intents, requests for a person and IOM
-    contact requests are left as they are. The parse data records the override
-    under ``safety_net`` for the console.
+    contact requests are left as they are. A message without a cue that the
+    fallback classifier would turn into a clarification (``doubt_threshold`` and
+    ``doubt_ambiguity``, the fallback classifier's own values in config.yml) gets the
+    safety intent among the classifier's top two when it has at least
+    ``doubt_minimum`` confidence (:func:`iom.core.safety.safety_under_doubt`). The
+    parse data records the override under ``safety_net`` for the console.
     """
 
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """When the classifier counts as unsure, and the least a safety intent needs."""
+        return {"doubt_threshold": 0.3, "doubt_ambiguity": 0.05, "doubt_minimum": 0.2}
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        """Keeps the doubt settings."""
+        self.config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyNet:
+        """Creates the component with its doubt settings."""
+        return cls(config)
+
+    def _doubt(self, message: Message) -> None:
+        intent = (message.get(INTENT) or {}).get("name")
+        chosen = safety_under_doubt(
+            list(message.get(INTENT_RANKING_KEY) or []),
+            float(self.config["doubt_threshold"]),
+            float(self.config["doubt_ambiguity"]),
+            float(self.config["doubt_minimum"]),
+        )
+        if chosen is None:
+            return
+        override(message, chosen)
+        if chosen != intent:
+            message.set(
+                SAFETY_NET_KEY,
+                {"from": intent, "to": chosen, "reason": "doubt"},
+                add_to_output=True,
+            )
+
     def process(self, messages: list[Message]) -> list[Message]:
-        """Overrides the intent of messages with a safety cue."""
+        """Overrides the intent of messages with a safety cue, or unsure ones."""
         for message in messages:
             cue = safety_cue(message.get(TEXT) or "")
             if cue is None:
+                self._doubt(message)
                 continue
             intent = (message.get(INTENT) or {}).get("name")
             if intent in KEEP[cue]:
