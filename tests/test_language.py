@@ -162,3 +162,128 @@ def test_normalise_strips_polish_diacritics() -> None:
 )
 def test_a_language_named_in_passing_is_not_a_request(text: str) -> None:
     assert requested_language(text) is None
+
+
+# --- transliterated Ukrainian and Russian, by dictionary ------------------------
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # Ukrainian: national romanisation, informal "h"/"y", Polish-style letters
+        ("skilky treba chekaty na vidpovid z urzedu", "uk"),
+        ("meni ne vyplatyly hroshi za ostanniy misiats", "uk"),
+        ("de mozhna znaity bezkoshtovnoho advokata", "uk"),
+        ("pratsiuiu na skladi i shef krychyt na mene", "uk"),
+        ("ya ne rozumiyu shcho pyshe v lysti", "uk"),
+        ("dzvonyla vam vchora ale nikhto ne vidpoviv", "uk"),
+        ("de vchyty kartu pobytu", "uk"),
+        # Russian: shch / sch / shh, kh / h, y for ы, ' for ь
+        ("ya ne znayu kuda obratitsya za pomoshchyu", "ru"),
+        ("mne nuzhna pomosch s dokumentami dlya raboty", "ru"),
+        ("gde nayti besplatnogo yurista v gorode", "ru"),
+        ("khozyain ne otdayet moi dengi uzhe dva mesyatsa", "ru"),
+        ("pochemu mne ne otvechayut na pis'mo", "ru"),
+        ("skol'ko zhdat' kartu pobytu", "ru"),
+        ("vy rabotaete v subbotu", "ru"),
+    ],
+)
+def test_transliterated_ukrainian_and_russian_are_found_by_dictionary(
+    text: str, code: str
+) -> None:
+    assert detect_language(text).language == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Polish without diacritics shares roots with Ukrainian and Russian
+        "moja karta pobytu sie skonczyla",
+        "szukam pracy na budowie",
+        "pracodawca nie zaplacil mi za nadgodziny",
+        "gdzie moge zrobic tlumaczenie dokumentow",
+        "dobra robota",
+        "mam problem z umowa o prace",
+    ],
+)
+def test_polish_without_diacritics_stays_polish(text: str) -> None:
+    assert detect_language(text).language == "pl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I bake bread",
+        "what is the email of the office",
+        "please connect me with an advisor",
+        "programs for migrants in poland",
+        "my boss shouts at me every day",
+    ],
+)
+def test_english_dictionary_words_are_not_another_language(text: str) -> None:
+    assert detect_language(text).language == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "donde puedo encontrar un abogado gratis",  # Spanish
+        "necesito renovar mi permiso de trabajo",  # Spanish
+        "saan ako pwedeng humingi ng tulong",  # Tagalog
+        "xin hãy giúp tôi tìm việc làm",  # Vietnamese
+        "Ich suche eine Wohnung in der Stadt",  # German
+    ],
+)
+def test_other_latin_languages_stay_other(text: str) -> None:
+    assert detect_language(text).language == "other"
+
+
+def test_back_transliteration_finds_the_cyrillic_word() -> None:
+    from iom.core.transliteration import back_transliterate
+
+    assert "працюю" in back_transliterate("pratsiuiu", "uk")
+    assert "працюю" in back_transliterate("pratsyuyu", "uk")
+    assert "вообще" in back_transliterate("voobshche", "ru")
+    assert "помощь" in back_transliterate("pomosch", "ru")
+    assert "помощь" in back_transliterate("pomoshh", "ru")
+    assert "жить" in back_transliterate("zhit'", "ru")
+    assert "скільки" in back_transliterate("skilky", "uk")
+    assert "допомога" in back_transliterate("dopomoha", "uk")
+    assert "хочу" in back_transliterate("khochu", "ru")
+    assert "хочу" in back_transliterate("hochu", "ru")
+    # one dictionary only
+    assert back_transliterate("voobshche", "uk") == ()
+    assert back_transliterate("skilky", "ru") == ()
+
+
+def test_back_transliteration_is_bounded_and_refuses_non_latin() -> None:
+    from iom.core.transliteration import MAX_SPELLINGS, back_transliterate
+
+    assert back_transliterate("", "uk") == ()
+    assert back_transliterate("país", "ru") == ()
+    assert back_transliterate("працюю", "uk") == ()
+    assert back_transliterate("xyzqxyzq", "ru") == ()
+    for word in ("sesesese", "iiiiiiii", "yayayaya", "ts'ts'ts'"):
+        assert len(back_transliterate(word, "uk")) <= MAX_SPELLINGS
+        assert len(back_transliterate(word, "ru")) <= MAX_SPELLINGS
+
+
+def test_knowledge_tells_which_dictionaries_know_a_word() -> None:
+    from iom.core.transliteration import knowledge
+
+    assert knowledge("pratsiuiu").uk and not knowledge("pratsiuiu").ru
+    assert knowledge("voobshche").ru and not knowledge("voobshche").uk
+    assert knowledge("pratsiuiu").only_slavic
+    karta = knowledge("karta")  # Polish, and карта in both
+    assert karta.pl and karta.slavic and not karta.only_slavic
+    assert knowledge("zaplacili").pl  # zapłacili, diacritics put back
+    assert knowledge("pancakes").en and not knowledge("pancakes").slavic
+    assert not knowledge("necesito").slavic
+    assert not knowledge("chào").slavic  # not plain Latin letters
+
+
+def test_polish_spellings_put_diacritics_back_within_bounds() -> None:
+    from iom.core.transliteration import MAX_POLISH_SPELLINGS, polish_spellings
+
+    assert polish_spellings("zaplacili")[0] == "zaplacili"
+    assert "zapłacili" in polish_spellings("zaplacili")
+    assert "źdźbło" not in polish_spellings("xyz")
+    assert len(polish_spellings("zazolcenie gesla")) <= MAX_POLISH_SPELLINGS

@@ -8,11 +8,19 @@ Pure functions over :mod:`iom.core.language`. In order:
    two); Belarusian ў and the letters of other Cyrillic alphabets mean another
    language, and so does a message mostly in another script (Georgian, Arabic,
    Devanagari, Chinese, …);
-3. Latin text: transliterated Ukrainian or Russian ("pryvit, meni potribna
-   dopomoha"), then the Polish/English word lists, then lingua restricted to the
-   four languages; a message with no Polish or English word that lingua, in its
-   low-accuracy mode over other languages migrants in Poland write, places
-   elsewhere (Spanish, Vietnamese, Tagalog, …) is "other".
+3. Latin text: transliterated Ukrainian or Russian ("pratsiuiu na fabrytsi ne
+   zaplatyly", "chem zanimaetsya MOM"): most of its words of three letters or
+   more are Ukrainian or Russian words once written back in Cyrillic (pymorphy3's
+   dictionaries, through :mod:`iom.core.transliteration`), clearly more than are
+   Polish or English words (the word lists and simplemma's dictionaries, Polish
+   diacritics put back: "moja karta pobytu" stays Polish), or the transliteration
+   word lists say so; which of the two by the words only one dictionary knows,
+   then the word lists, then lingua on the message written back in Cyrillic.
+   Then the Polish/English word lists, then lingua restricted to the four
+   languages; a message with few Polish or English words (by the word lists and
+   by the dictionaries) that lingua, in its low-accuracy mode over other
+   languages migrants in Poland write, places elsewhere (Spanish, Vietnamese,
+   Tagalog, …) is "other".
 
 Messages with no language signal ("ok", "123", an emoji) return ``None`` so that
 the caller keeps the conversation's language; ``reason`` says why.
@@ -45,6 +53,7 @@ from iom.core.language import (
     fold,
     requested_language,
 )
+from iom.core.transliteration import back_transliterate, knowledge
 
 if TYPE_CHECKING:  # pragma: no cover
     from lingua import LanguageDetector
@@ -101,9 +110,10 @@ def _lingua_wide() -> LanguageDetector:
 
 
 def warm_up() -> None:
-    """Load lingua's models now rather than on the first user message."""
+    """Load lingua's models and the dictionaries now, not on the first message."""
     _lingua().compute_language_confidence_values("warm up rozgrzewka привіт")
     _lingua_wide().detect_language_of("hola necesito ayuda")
+    knowledge("rozgrzewka")  # pymorphy3's and simplemma's Polish/English data
 
 
 def _lingua_vote(text: str, codes: tuple[str, ...]) -> tuple[str | None, float]:
@@ -150,7 +160,114 @@ def _cyrillic(text: str, words: list[str], min_confidence: float) -> Detection:
     return Detection(code, f"lingua {confidence:.2f}")  # type: ignore[arg-type]
 
 
-def _transliterated(folded: list[str], pl_en_hits: int) -> Detection | None:
+# The organisation's names, however typed ("iom", "mom").
+_NAMES = frozenset({"iom", "mom", "oim"})
+# Letters of a word that alone makes a message transliterated ("konechno").
+MIN_LONE_WORD = 7
+# Letters of a word only Ukrainian or Russian knows that, with no Polish or
+# English word beside it, makes a message transliterated ("hej bot" is not).
+MIN_UNOPPOSED_WORD = 4
+
+
+def _counted(words: list[str]) -> list[str]:
+    """Words that may tell a language by dictionary: 3+ letters, not a name.
+
+    "na", "ne", "za", "do", "ty" are Polish, Ukrainian and Russian alike; "IOM",
+    "MOM", "UKR" are acronyms, and a capitalised word after the first ("Messi",
+    "Everest") is most likely a name that any dictionary may happen to know.
+    """
+    return [
+        w
+        for i, w in enumerate(words)
+        if len(w) >= 3
+        and not w.isupper()
+        and (i == 0 or not w[0].isupper())
+        and fold(w) not in _NAMES
+    ]
+
+
+@dataclass(frozen=True)
+class _Dictionaries:
+    """What the dictionaries know of a Latin message's counted words.
+
+    A word of the transliteration word lists ("yak"; "tak" is left out) counts as
+    Ukrainian/Russian only unless Polish knows it ("yak" is English too, "robota"
+    is Polish).
+    """
+
+    counted: int
+    slavic: int  # known back-transliterated to Ukrainian or Russian
+    only_slavic: int  # ... and neither Polish nor English
+    polish_or_english: int  # known as Polish or English and not only Slavic
+    not_slavic: int  # known as Polish or English and not as Ukrainian or Russian
+    longest_slavic: int  # letters of the longest word known only transliterated
+    # Known in Ukrainian and not in Russian, or the reverse; a Polish word does not
+    # tell them apart ("pobytu" is Ukrainian побиту, but means karta pobytu).
+    uk: int
+    ru: int
+
+    @classmethod
+    def of(cls, words: list[str]) -> _Dictionaries:
+        # "hej hej", "Mon … mon" are one word each
+        unique = list({w.lower(): w for w in reversed(_counted(words))}.values())
+        counts = dict.fromkeys(
+            ("slavic", "only", "polish_or_english", "not_slavic", "uk", "ru"), 0
+        )
+        longest = 0
+        for word in unique:
+            known = knowledge(word)
+            listed = fold(word) in TRANSLIT
+            slavic = known.slavic or listed
+            only = known.only_slavic or (listed and not known.pl)
+            foreign = known.pl or known.en
+            counts["slavic"] += slavic
+            counts["only"] += only
+            counts["polish_or_english"] += foreign and not only
+            counts["not_slavic"] += foreign and not slavic
+            if not known.pl:
+                counts["uk"] += known.uk and not known.ru
+                counts["ru"] += known.ru and not known.uk
+            if only:
+                longest = max(longest, len(word))
+        return cls(
+            counted=len(unique),
+            slavic=counts["slavic"],
+            only_slavic=counts["only"],
+            polish_or_english=counts["polish_or_english"],
+            not_slavic=counts["not_slavic"],
+            longest_slavic=longest,
+            uk=counts["uk"],
+            ru=counts["ru"],
+        )
+
+    @property
+    def transliterated(self) -> bool:
+        """Mostly Ukrainian/Russian words, clearly more than Polish or English.
+
+        And two words only these dictionaries know; or one, with no word only
+        Polish or English knows ("de zrobyty kartu pobytu"); or one long one in a
+        message of one or two words ("blagodaryu", not "hej" or "narka"). "Mon
+        employeur a pris mon passeport" has only "pris".
+        """
+        return (
+            self.slavic * 2 > self.counted
+            and self.slavic > self.polish_or_english
+            and (
+                self.only_slavic >= 2
+                or (
+                    self.counted >= 2
+                    and self.longest_slavic >= MIN_UNOPPOSED_WORD
+                    and not self.not_slavic
+                )
+                or (self.counted <= 2 and self.longest_slavic >= MIN_LONE_WORD)
+            )
+        )
+
+
+def _transliterated(
+    words: list[str], folded: list[str], pl_en_hits: int, min_confidence: float
+) -> Detection | None:
+    known = _Dictionaries.of(words)
     uk = sum(1 for w in folded if w in UK_TRANSLIT)
     ru = sum(1 for w in folded if w in RU_TRANSLIT)
     total = sum(
@@ -164,11 +281,53 @@ def _transliterated(folded: list[str], pl_en_hits: int) -> Detection | None:
     # "dobryi den ja z Kharkova pracuju na fabrytsi …": a few known words in a long
     # message, and no Polish or English word outnumbers them.
     some = total >= 2 and total >= pl_en_hits
-    if not (mostly or alone or some):
+    if not (known.transliterated or mostly or alone or some):
         return None
-    if uk == ru:
+    if known.uk != known.ru:
+        return Detection("uk" if known.uk > known.ru else "ru", "transliterated")
+    if uk != ru:
+        return Detection("uk" if uk > ru else "ru", "transliterated, word lists")
+    return _rendered_vote(words, min_confidence)
+
+
+def _rendered_vote(words: list[str], min_confidence: float) -> Detection:
+    """Lingua on the message written back in Cyrillic, both ways.
+
+    Each word is spelled as Ukrainian and as Russian would have it ("konechno":
+    конечно both ways); only when both renderings are the same language, surely,
+    is it that language ("dobryi den" reads Ukrainian as добрий and Russian as
+    добрый: each rendering votes for itself, so it stays undecided).
+    """
+    votes = []
+    for language in ("uk", "ru"):
+        spelled = [
+            next(iter(back_transliterate(w.lower(), language)), "")
+            for w in words
+            if w.lower().isascii()
+        ]
+        text = " ".join(w for w in spelled if w)
+        votes.append(_lingua_vote(text, ("uk", "ru")) if text else (None, 0.0))
+    (code, first), (again, second) = votes
+    confidence = min(first, second)
+    if code is None or code != again or confidence < min_confidence:
         return Detection(None, f"{UNCLEAR_PREFIX} transliteration")
-    return Detection("uk" if uk > ru else "ru", "transliterated")
+    reason = f"transliterated, lingua {confidence:.2f}"
+    return Detection(code, reason)  # type: ignore[arg-type]
+
+
+def _mostly_polish_or_english(words: list[str]) -> bool:
+    """Most counted words are English (over 2/3) or Polish or English (4/5).
+
+    Not just half: German and Tagalog share short words and loanwords with them
+    ("man", "hat", "mir", "Ich suche"; "residence card"), and Polish restored
+    diacritics make more words Polish than are.
+    """
+    known = [knowledge(w) for w in _counted(words)]
+    english = sum(k.en for k in known)
+    either = sum(k.pl or k.en for k in known)
+    return bool(known) and (
+        english * 3 > len(known) * 2 or either * 5 >= len(known) * 4
+    )
 
 
 def detect_language(text: str, min_confidence: float = 0.75) -> Detection:
@@ -200,14 +359,19 @@ def detect_language(text: str, min_confidence: float = 0.75) -> Detection:
     en_hits = sum(1 for w in folded if w in EN_WORDS)
     if any(c in POLISH_LETTERS for w in words for c in w.lower()):
         pl_hits += 1
-    translit = _transliterated(folded, pl_hits + en_hits)
+    translit = _transliterated(words, folded, pl_hits + en_hits, min_confidence)
     if translit is not None:
         return translit
     # Few Polish or English words in a longer message ("hola necesito ayuda con
     # mi trabajo" has only "mi"): first ask whether it is another language.
     joined = " ".join(words)
     few_known = (pl_hits + en_hits) * 4 < len(words)
-    if len(words) >= 3 and few_known and _is_other_latin(joined):
+    if (
+        len(words) >= 3
+        and few_known
+        and not _mostly_polish_or_english(words)
+        and _is_other_latin(joined)
+    ):
         return Detection("other", "another language in Latin letters")
     if pl_hits != en_hits:
         return Detection("pl" if pl_hits > en_hits else "en", "lexicon")

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from iom.core.language import fold
+from iom.core.transliteration import morph, simplemma_dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +88,9 @@ def _simplemma() -> Any:
     """The simplemma lemmatizer over stream-read dictionaries (see the module doc)."""
     from simplemma import Lemmatizer
     from simplemma.strategies import DefaultStrategy
-    from simplemma.strategies.dictionaries.stream_dictionary_factory import (
-        StreamDictionaryFactory,
-    )
 
-    factory = StreamDictionaryFactory(cache_max_size=2)
+    # the factory language detection reads too: each dictionary is read once
+    factory = simplemma_dictionaries()
     return Lemmatizer(
         lemmatization_strategy=DefaultStrategy(dictionary_factory=factory)
     )
@@ -103,11 +102,8 @@ def simplemma_lemma(word: str, language: str) -> str:
     return str(_simplemma().lemmatize(word, lang=language))
 
 
-@lru_cache(maxsize=2)
 def _morph(language: str) -> Any:
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer(lang=language)
+    return morph(language)  # type: ignore[arg-type]  # shared with detection
 
 
 @lru_cache(maxsize=65536)
