@@ -40,7 +40,7 @@ def polish_pipeline(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _tokenizer(tmp_path: Path, **config: str) -> LemmaTokenizer:
+def _tokenizer(tmp_path: Path, **config: object) -> LemmaTokenizer:
     full = {**LemmaTokenizer.get_default_config(), **config}
     return LemmaTokenizer.create(
         full, LocalModelStorage(tmp_path), Resource("tok"), CONTEXT
@@ -175,3 +175,32 @@ def test_cyrillic_backend_is_recorded_and_can_be_switched(tmp_path: Path) -> Non
     assert [t.lemma for t in tokens] == ["роботодавці", "забрали", "паспорти"]
     with pytest.raises(ValueError, match="cyrillic_lemmatizer must be one of"):
         resolve_backend("simplemma", "x", "stemmer")
+
+
+def test_latin_typed_ukrainian_and_russian_get_cyrillic_lemmas(tmp_path: Path) -> None:
+    """With transliterated_lemmas, "nozhem" shares its lemma with "ножем"."""
+    tokenizer = _tokenizer(tmp_path, lemmatizer="simplemma")
+    assert tokenizer.backend.transliterated
+    latin = tokenizer.tokenize(_message("tut cholovik z nozhem, shcho robyty"), TEXT)
+    cyrillic = tokenizer.tokenize(_message("тут чоловік з ножем, що робити"), TEXT)
+    assert [t.lemma for t in latin] == [t.lemma for t in cyrillic]
+    russian = tokenizer.tokenize(_message("mne nuzhna pomoshch, pozhaluysta"), TEXT)
+    assert [t.lemma for t in russian][-2] == "помощь"
+
+
+def test_without_transliterated_lemmas_latin_words_stay_latin(tmp_path: Path) -> None:
+    tokenizer = _tokenizer(tmp_path, lemmatizer="simplemma", transliterated_lemmas=False)
+    tokens = tokenizer.tokenize(_message("tut cholovik z nozhem, shcho robyty"), TEXT)
+    assert [t.lemma for t in tokens][:2] == ["tut", "cholovik"]
+
+
+def test_a_model_trained_before_the_option_keeps_latin_lemmas(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("tok")
+    with storage.write_to(resource) as directory:
+        (directory / "lemmatizer.json").write_text(
+            json.dumps({"backend": "simplemma", "cyrillic": "pymorphy3"})
+        )
+    config = {**LemmaTokenizer.get_default_config(), "lemmatizer": "simplemma"}
+    loaded = LemmaTokenizer.load(config, storage, resource, CONTEXT)
+    assert not loaded.backend.transliterated

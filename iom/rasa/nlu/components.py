@@ -135,6 +135,8 @@ class LemmaTokenizer(WhitespaceTokenizer):
             "lemmatizer": "auto",
             "spacy_model": "pl_core_news_sm",
             "cyrillic_lemmatizer": "pymorphy3",
+            # Latin-typed Ukrainian/Russian words get their Cyrillic lemma.
+            "transliterated_lemmas": True,
         }
 
     def __init__(
@@ -160,7 +162,10 @@ class LemmaTokenizer(WhitespaceTokenizer):
     ) -> LemmaTokenizer:
         """Chooses the back-end for training."""
         backend = lemmatizers.resolve_backend(
-            config["lemmatizer"], config["spacy_model"], config["cyrillic_lemmatizer"]
+            config["lemmatizer"],
+            config["spacy_model"],
+            config["cyrillic_lemmatizer"],
+            bool(config["transliterated_lemmas"]),
         )
         logger.info("Lemmatizer back-end for training: %s", backend.metadata())
         lemmatizers.warm_up(backend)
@@ -185,7 +190,9 @@ class LemmaTokenizer(WhitespaceTokenizer):
         name = trained.get("backend", config["lemmatizer"])
         model = trained.get("spacy_model") or config["spacy_model"]
         cyrillic = trained.get("cyrillic") or config["cyrillic_lemmatizer"]
-        backend = lemmatizers.resolve_backend(name, model, cyrillic)
+        # A model trained before the option has no Cyrillic lemmas for Latin words.
+        transliterated = bool(trained.get("transliterated", False))
+        backend = lemmatizers.resolve_backend(name, model, cyrillic, transliterated)
         if name == "spacy" and backend.name != "spacy":
             logger.warning(
                 "Model was trained with spaCy pipeline %r, which is not installed "

@@ -14,7 +14,11 @@ Two back-ends, chosen by :func:`resolve_backend`:
 Ukrainian and Russian words get their lemmas from the ``cyrillic`` back-end:
 ``pymorphy3`` (the OpenCorpora/VESUM morphological dictionaries of
 ``pymorphy3-dicts-ru`` and ``pymorphy3-dicts-uk``, offline; the default),
-``simplemma`` or ``none`` (measured in docs/nlu.md).
+``simplemma`` or ``none`` (measured in docs/nlu.md). With ``transliterated``, a
+word typed in Latin letters in a Ukrainian or Russian message ("nozhem",
+"pomoshch") is first written back in Cyrillic (:func:`iom.core.transliteration.
+back_transliterate`, the first spelling the dictionary knows), so that its lemma is
+the one the Cyrillic training examples have (ніж, помощь).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from iom.core.language import fold
-from iom.core.transliteration import morph, simplemma_dictionaries
+from iom.core.transliteration import back_transliterate, morph, simplemma_dictionaries
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +45,16 @@ class LemmaBackend:
     spacy_model: str | None = None
     nlp: Any = field(default=None, repr=False)
     cyrillic: str = "pymorphy3"
+    transliterated: bool = False
 
     def lemma(self, word: str, language: str | None) -> str:
         """Lemma of one word (lowercased, diacritics removed) in ``language``."""
         lowered = word.lower()
         if language in ("uk", "ru"):
+            if self.transliterated and lowered.isascii() and lowered.isalpha():
+                spellings = back_transliterate(lowered, language)
+                if spellings:
+                    return fold(self._cyrillic_lemma(spellings[0], language))
             return fold(self._cyrillic_lemma(lowered, language))
         if self.name == "none" or not lowered.strip():  # simplemma refuses ""
             return fold(lowered)
@@ -69,6 +78,7 @@ class LemmaBackend:
             "backend": self.name,
             "spacy_model": self.spacy_model,
             "cyrillic": self.cyrillic,
+            "transliterated": self.transliterated,
         }
         if self.nlp is not None:
             info["spacy_pipeline"] = {
@@ -125,7 +135,10 @@ def load_spacy(model: str) -> Any:
 
 
 def resolve_backend(
-    requested: str, spacy_model: str, cyrillic: str = "pymorphy3"
+    requested: str,
+    spacy_model: str,
+    cyrillic: str = "pymorphy3",
+    transliterated: bool = False,
 ) -> LemmaBackend:
     """Pick the back-end: ``auto`` prefers the spaCy pipeline when installed."""
     if requested not in BACKENDS:
@@ -137,15 +150,19 @@ def resolve_backend(
     if requested in ("auto", "spacy"):
         nlp = load_spacy(spacy_model)
         if nlp is not None:
-            return LemmaBackend("spacy", spacy_model, nlp, cyrillic)
+            return LemmaBackend("spacy", spacy_model, nlp, cyrillic, transliterated)
         if requested == "spacy":
             logger.warning(
                 "spaCy pipeline %r could not be loaded; using simplemma instead "
                 "(run `make install` where the network allows to install it).",
                 spacy_model,
             )
-        return LemmaBackend("simplemma", spacy_model, cyrillic=cyrillic)
-    return LemmaBackend(requested, spacy_model, cyrillic=cyrillic)
+        return LemmaBackend(
+            "simplemma", spacy_model, cyrillic=cyrillic, transliterated=transliterated
+        )
+    return LemmaBackend(
+        requested, spacy_model, cyrillic=cyrillic, transliterated=transliterated
+    )
 
 
 def warm_up(backend: LemmaBackend) -> None:
