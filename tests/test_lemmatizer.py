@@ -189,7 +189,9 @@ def test_latin_typed_ukrainian_and_russian_get_cyrillic_lemmas(tmp_path: Path) -
 
 
 def test_without_transliterated_lemmas_latin_words_stay_latin(tmp_path: Path) -> None:
-    tokenizer = _tokenizer(tmp_path, lemmatizer="simplemma", transliterated_lemmas=False)
+    tokenizer = _tokenizer(
+        tmp_path, lemmatizer="simplemma", transliterated_lemmas=False
+    )
     tokens = tokenizer.tokenize(_message("tut cholovik z nozhem, shcho robyty"), TEXT)
     assert [t.lemma for t in tokens][:2] == ["tut", "cholovik"]
 
