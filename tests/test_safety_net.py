@@ -304,7 +304,7 @@ def test_unsure_classifier_with_a_safety_intent_second_answers_with_it() -> None
 
 
 def test_unsure_safety_intent_on_top_is_kept_and_made_certain() -> None:
-    message = _ranked("nothing matters", (CRISIS, 0.25), ("deny", 0.2))
+    message = _ranked("nothing matters anymore", (CRISIS, 0.25), ("deny", 0.2))
     (out,) = _net().process([message])
     assert out.get(INTENT) == {"name": CRISIS, "confidence": 1.0}
     assert out.get(SAFETY_NET_KEY) is None
@@ -340,3 +340,12 @@ def test_doubt_settings_come_from_the_config() -> None:
     message = _ranked("what do I do now", ("ask_capabilities", 0.32), (DANGER, 0.30))
     (out,) = strict.process([message])
     assert out.get(INTENT)["name"] == "ask_capabilities"
+
+
+@pytest.mark.parametrize("text", ["Kutno", "Nowy Targ"])
+def test_doubt_leaves_one_or_two_words_alone(text: str) -> None:
+    """A town typed as the answer to the city question must not become a crisis."""
+    message = _ranked(text, (CRISIS, 0.25), ("deny", 0.2))
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": CRISIS, "confidence": 0.25}
+    assert out.get(SAFETY_NET_KEY) is None

@@ -320,14 +320,20 @@ class SafetyNet(IntentOverride):
     fallback classifier would turn into a clarification (``doubt_threshold`` and
     ``doubt_ambiguity``, the fallback classifier's own values in config.yml) gets the
     safety intent among the classifier's top two when it has at least
-    ``doubt_minimum`` confidence (:func:`iom.core.safety.safety_under_doubt`). The
+    ``doubt_minimum`` confidence (:func:`iom.core.safety.safety_under_doubt`), if
+    it has at least ``doubt_min_words`` words. The
     parse data records the override under ``safety_net`` for the console.
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """When the classifier counts as unsure, and the least a safety intent needs."""
-        return {"doubt_threshold": 0.3, "doubt_ambiguity": 0.05, "doubt_minimum": 0.2}
+        return {
+            "doubt_threshold": 0.45,
+            "doubt_ambiguity": 0.1,
+            "doubt_minimum": 0.2,
+            "doubt_min_words": 3,
+        }
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         """Keeps the doubt settings."""
@@ -345,6 +351,12 @@ class SafetyNet(IntentOverride):
         return cls(config)
 
     def _doubt(self, message: Message) -> None:
+        # One or two words ("Kutno", "hmm") say too little: a town typed as the
+        # answer to the city question must not become a crisis. Short calls for
+        # help ("pomocy", "help me") carry a cue.
+        words = len((message.get(TEXT) or "").split())
+        if words < int(self.config["doubt_min_words"]):
+            return
         intent = (message.get(INTENT) or {}).get("name")
         chosen = safety_under_doubt(
             list(message.get(INTENT_RANKING_KEY) or []),
