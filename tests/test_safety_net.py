@@ -349,3 +349,17 @@ def test_doubt_leaves_one_or_two_words_alone(text: str) -> None:
     (out,) = _net().process([message])
     assert out.get(INTENT) == {"name": CRISIS, "confidence": 0.25}
     assert out.get(SAFETY_NET_KEY) is None
+
+
+def test_doubt_means_what_the_fallback_classifier_means_in_config() -> None:
+    """The doubt rule answers exactly the messages that would get the clarification."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text("utf-8"))["pipeline"]
+    by_name = {component["name"]: component for component in pipeline}
+    net = by_name["iom.rasa.nlu.components.SafetyNet"]
+    fallback = by_name["FallbackClassifier"]
+    assert net["doubt_threshold"] == fallback["threshold"]
+    assert net["doubt_ambiguity"] == fallback["ambiguity_threshold"]

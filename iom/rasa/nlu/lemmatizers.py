@@ -112,14 +112,10 @@ def simplemma_lemma(word: str, language: str) -> str:
     return str(_simplemma().lemmatize(word, lang=language))
 
 
-def _morph(language: str) -> Any:
-    return morph(language)  # type: ignore[arg-type]  # shared with detection
-
-
 @lru_cache(maxsize=65536)
 def pymorphy_lemma(word: str, language: str) -> str:
     """pymorphy3's most likely normal form of a lowercased Ukrainian/Russian word."""
-    parses = _morph(language).parse(word)
+    parses = morph(language).parse(word)  # type: ignore[arg-type]
     return str(parses[0].normal_form) if parses else word
 
 

@@ -47,16 +47,23 @@ VOCABULARY_FILE = "vocabulary.json"
 WEIGHTS_FILE = "weights.npz"
 
 
-def word_document(tokens: Sequence[tuple[str, str | None]]) -> str:
-    """The words and their lemmas (marked "L_") of one message, space-separated."""
-    words = [fold(text) for text, _ in tokens]
-    lemmas = [f"L_{lemma}" for _, lemma in tokens if lemma]
-    return " ".join(words + lemmas)
+Document = Sequence[tuple[str, str | None]]
 
 
-def char_document(tokens: Sequence[tuple[str, str | None]]) -> str:
-    """The folded words of one message, for the character n-grams."""
-    return " ".join(fold(text) for text, _ in tokens)
+def texts(documents: Sequence[Document]) -> tuple[list[str], list[str]]:
+    """The two texts of each tokenized message, each word folded once.
+
+    For the word features: the words and their lemmas (marked "L_"); for the
+    character n-grams: the words alone.
+    """
+    word_texts: list[str] = []
+    char_texts: list[str] = []
+    for tokens in documents:
+        folded = [fold(text) for text, _ in tokens]
+        lemmas = [f"L_{lemma}" for _, lemma in tokens if lemma]
+        word_texts.append(" ".join(folded + lemmas))
+        char_texts.append(" ".join(folded))
+    return word_texts, char_texts
 
 
 def _word_vectorizer() -> TfidfVectorizer:
@@ -89,7 +96,7 @@ class LinearIntentModel:
     @classmethod
     def fit(
         cls,
-        documents: Sequence[Sequence[tuple[str, str | None]]],
+        documents: Sequence[Document],
         labels: Sequence[str],
         *,
         c: float = 1.0,
@@ -100,11 +107,11 @@ class LinearIntentModel:
         """Fit the vectorizers and the SVM on tokenized examples and their intents."""
         words = _word_vectorizer()
         chars = _char_vectorizer(*char_ngrams)
+        word_texts, char_texts = texts(documents)
         x = sparse.hstack(
             [
-                words.fit_transform([word_document(d) for d in documents]),
-                chars.fit_transform([char_document(d) for d in documents])
-                * char_weight,
+                words.fit_transform(word_texts),
+                chars.fit_transform(char_texts) * char_weight,
             ]
         ).tocsr()
         svm = LinearSVC(C=c, class_weight="balanced", random_state=random_state)
@@ -118,13 +125,13 @@ class LinearIntentModel:
             words, chars, char_weight, [str(c) for c in svm.classes_], coef, intercept
         )
 
-    def scores(self, documents: Sequence[Sequence[tuple[str, str | None]]]) -> Any:
+    def scores(self, documents: Sequence[Document]) -> Any:
         """The SVM's score of every intent for every document, (documents, intents)."""
+        word_texts, char_texts = texts(documents)
         x = sparse.hstack(
             [
-                self.words.transform([word_document(d) for d in documents]),
-                self.chars.transform([char_document(d) for d in documents])
-                * self.char_weight,
+                self.words.transform(word_texts),
+                self.chars.transform(char_texts) * self.char_weight,
             ]
         ).tocsr()
         return x @ self.coef.T + self.intercept
