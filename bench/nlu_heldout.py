@@ -32,8 +32,9 @@ SAFETY = [
     "emotional_crisis",
 ]
 SAFETY_GROUP = set(SAFETY)
-LANGUAGES_V1 = ("pl", "en", "uk", "ru")
-LANGUAGES_V2 = ("pl", "en", "uk", "ru")
+LANGUAGES = ("pl", "en", "uk", "ru")
+HELDOUT = ROOT / "tests" / "nlu_heldout"
+SETS = {"v1": HELDOUT, "v2": HELDOUT / "v2", "v3": HELDOUT / "v3", "v4": HELDOUT / "v4"}
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
@@ -96,13 +97,10 @@ def main() -> None:
     args = parser.parse_args()
 
     rows, confusions, nets = [], [], []
-    sets = [("v1", ROOT / "tests" / "nlu_heldout", lang) for lang in LANGUAGES_V1]
-    sets += [
-        ("v2", ROOT / "tests" / "nlu_heldout" / "v2", lang) for lang in LANGUAGES_V2
-    ]
-    sets += [
-        ("v3", ROOT / "tests" / "nlu_heldout" / "v3", lang) for lang in LANGUAGES_V2
-    ]
+    pooled: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
+        lang: ([], []) for lang in LANGUAGES
+    }
+    sets = [(name, folder, lang) for name, folder in SETS.items() for lang in LANGUAGES]
     from rasa.core.agent import Agent
 
     agent = Agent.load(args.model)
@@ -113,6 +111,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         predicted = [intent for intent, _ in results]
         rows.append((f"{name} {language}", evaluate(pairs, predicted), seconds))
+        pooled[language][0].extend(pairs)
+        pooled[language][1].extend(predicted)
         by_net = [i for i, (_, net) in enumerate(results) if net]
         false_alarms = [i for i in by_net if pairs[i][1] not in SAFETY_GROUP]
         others = sum(1 for _, gold in pairs if gold not in SAFETY_GROUP)
@@ -144,12 +144,20 @@ def main() -> None:
         " training data), v3 = `tests/nlu_heldout/v3/` (issue 15's topics, written"
         " blind to their training data: health, school, housing, interpreting,"
         " discrimination, and unpaid wages and immigration-office questions, which"
-        " are labelled ask_work_rights and ask_residence). Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
+        " are labelled ask_work_rights and ask_residence), v4 = `tests/nlu_heldout/v4/`"
+        " (every intent, written after v1-v3 by writers who saw neither the training"
+        " data nor the earlier sets, in the way migrants write: typos, fragments,"
+        " indirect safety messages; it has guided no choice), all = v1-v4 pooled per"
+        " language. Targets: macro-F1 ≥ 0.95 and safety-group recall ≥ 0.98"
         " per language.",
         "",
         "| set, language | n | accuracy | macro-F1 | recall danger | recall report_trafficking"
         " | recall trafficking_signs | recall crisis | safety-group recall | fallback rate |",
         "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        (f"all {language}", evaluate(pairs, predicted), 0.0)
+        for language, (pairs, predicted) in pooled.items()
     ]
     for language, m, _ in rows:
         lines.append(

@@ -18,7 +18,7 @@ NOT_PER_LANGUAGE = {"other_language"}  # trained from data/nlu/other/
 # not known when they are sent).
 MULTILINGUAL = {"utter_other_language", "utter_ask_language"}
 # v1 and v2 held-out sets for every language (v2 written later, blind to the data).
-HELDOUT_SETS = [(lang, folder) for folder in ("", "v2", "v3") for lang in LANGUAGES]
+HELDOUT_SETS = [(lang, folder) for folder in ("", "v2", "v3", "v4") for lang in LANGUAGES]
 MIN_TRAINING_EXAMPLES = 25
 
 
@@ -106,7 +106,7 @@ def test_other_language_intent_has_its_own_data() -> None:
 
 
 def heldout_counts(language: str) -> dict[str, int]:
-    """Held-out messages per intent in one language, over the v1, v2 and v3 sets."""
+    """Held-out messages per intent in one language, over the v1-v4 sets."""
     counts: dict[str, int] = {}
     for _, folder in {(lang, f) for lang, f in HELDOUT_SETS if lang == language}:
         path = ROOT / "tests" / "nlu_heldout" / folder / f"{language}.yml"

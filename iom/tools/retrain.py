@@ -67,6 +67,7 @@ logger = logging.getLogger("retrain")
 
 HELDOUT_SETS = {"v1": "tests/nlu_heldout", "v2": "tests/nlu_heldout/v2"}
 HELDOUT_SETS["v3"] = "tests/nlu_heldout/v3"
+HELDOUT_SETS["v4"] = "tests/nlu_heldout/v4"
 REGRESSION_DIR = "tests/safety_regression"
 STORIES = "tests/stories"
 
@@ -85,7 +86,7 @@ class Paths:
         return self.root / "data"
 
     def heldout_files(self) -> list[Path]:
-        """Every held-out file (v1-v3, each language)."""
+        """Every held-out file (v1-v4, each language)."""
         return [
             self.root / folder / f"{language}.yml"
             for folder in HELDOUT_SETS.values()

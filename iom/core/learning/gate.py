@@ -15,7 +15,7 @@ numbers, and what a retrain's noise showed, `bench/results/gate_noise.md`):
   answers with a safety intent refuses the candidate (the loop only ever adds
   safety; a false alarm is fixed by a reviewed change of `data/` or of the safety
   net, never by a correction alone);
-- on the held-out sets (v1-v3 per language), the safety messages the candidate
+- on the held-out sets (v1-v4 per language), the safety messages the candidate
   loses (the live model caught them, the candidate does not) are compared, message
   by message, with those it gains: a loss larger than retraining noise explains
   (one-sided exact sign test, p below `safety_alpha`) refuses it. A retrain moves
