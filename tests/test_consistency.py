@@ -18,7 +18,9 @@ NOT_PER_LANGUAGE = {"other_language"}  # trained from data/nlu/other/
 # not known when they are sent).
 MULTILINGUAL = {"utter_other_language", "utter_ask_language"}
 # v1 and v2 held-out sets for every language (v2 written later, blind to the data).
-HELDOUT_SETS = [(lang, folder) for folder in ("", "v2", "v3", "v4") for lang in LANGUAGES]
+HELDOUT_SETS = [
+    (lang, folder) for folder in ("", "v2", "v3", "v4") for lang in LANGUAGES
+]
 MIN_TRAINING_EXAMPLES = 25
 
 

@@ -363,3 +363,31 @@ def test_doubt_means_what_the_fallback_classifier_means_in_config() -> None:
     fallback = by_name["FallbackClassifier"]
     assert net["doubt_threshold"] == fallback["threshold"]
     assert net["doubt_ambiguity"] == fallback["ambiguity_threshold"]
+
+
+@pytest.mark.parametrize("text", ["xqzt vbnm kjhg", "asdf qwer zxcv 3000"])
+def test_doubt_leaves_gibberish_for_the_clarification(text: str) -> None:
+    """No word a dictionary knows: the ranking is the classifier's prior, not a hint."""
+    message = _ranked(text, (DANGER, 0.3), ("out_of_scope", 0.1))
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": DANGER, "confidence": 0.3}
+    assert out.get(SAFETY_NET_KEY) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["tut cholovik z nozhem", "він вже під дверима", "he is here nowww xqzt"]
+)
+def test_doubt_needs_only_one_known_word(text: str) -> None:
+    assert safety_cue(text) is None
+    message = _ranked(text, ("ask_capabilities", 0.3), (DANGER, 0.28))
+    (out,) = _net().process([message])
+    assert out.get(INTENT) == {"name": DANGER, "confidence": 1.0}
+    assert out.get(SAFETY_NET_KEY)["reason"] == "doubt"
+
+
+def test_known_words_in_every_script() -> None:
+    from iom.core.transliteration import is_known_word
+
+    known = ["pomocy", "help", "ножем", "навіщо", "nozhem", "pryvit"]
+    assert all(is_known_word(w) for w in known)
+    assert not any(is_known_word(w) for w in ["xqzt", "vbnm", "3000", "—"])

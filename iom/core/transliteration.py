@@ -25,6 +25,7 @@ Every dictionary is loaded once per process and shared with the lemmatizers of
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -298,3 +299,24 @@ def knowledge(word: str) -> Knowledge:
         pl=is_polish(word),
         en=is_english(word),
     )
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def is_known_word(word: str) -> bool:
+    """A dictionary of Polish, English, Ukrainian or Russian knows ``word``.
+
+    In Cyrillic (pymorphy3's Ukrainian or Russian dictionary, any inflected form) or
+    in Latin letters (Polish or English, or Ukrainian/Russian typed in Latin
+    letters, see :func:`knowledge`). Digits and gibberish ("xqzt") are unknown.
+    """
+    lowered = word.lower().replace("’", "'").replace("ʼ", "'")
+    if not any(c.isalpha() for c in lowered):
+        return False
+    if _CYRILLIC.search(lowered):
+        return bool(
+            morph("uk").word_is_known(lowered) or morph("ru").word_is_known(lowered)
+        )
+    known = knowledge(word)
+    return known.pl or known.en or known.slavic

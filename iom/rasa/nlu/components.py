@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -34,6 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from iom.core import detection
 from iom.core.language import SUPPORTED, fold
 from iom.core.safety import KEEP, TRAFFICKING, safety_cue, safety_under_doubt
+from iom.core.transliteration import is_known_word
 from iom.rasa.nlu import lemmatizers
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ CONTACT_INTENT = "contact_iom"
 TRAFFICKING_TOPIC = "trafficking"
 OTHER_LANGUAGE_INTENT = "other_language"
 METADATA_FILE = "lemmatizer.json"
+# Words of a message: letters, with inner apostrophes or hyphens ("can't", "п'ять").
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 
 
 def detection_of(message: Message) -> dict[str, Any]:
@@ -321,7 +325,8 @@ class SafetyNet(IntentOverride):
     ``doubt_ambiguity``, the fallback classifier's own values in config.yml) gets the
     safety intent among the classifier's top two when it has at least
     ``doubt_minimum`` confidence (:func:`iom.core.safety.safety_under_doubt`), if
-    it has at least ``doubt_min_words`` words. The
+    it has at least ``doubt_min_words`` words, one of them a word that a dictionary
+    of the four languages knows (:func:`iom.core.transliteration.is_known_word`). The
     parse data records the override under ``safety_net`` for the console.
     """
 
@@ -354,8 +359,13 @@ class SafetyNet(IntentOverride):
         # One or two words ("Kutno", "hmm") say too little: a town typed as the
         # answer to the city question must not become a crisis. Short calls for
         # help ("pomocy", "help me") carry a cue.
-        words = len((message.get(TEXT) or "").split())
-        if words < int(self.config["doubt_min_words"]):
+        text = message.get(TEXT) or ""
+        if len(text.split()) < int(self.config["doubt_min_words"]):
+            return
+        # The classifier's doubt says something only about words it can read:
+        # gibberish ("xqzt vbnm kjhg") leaves every intent near its prior, and the
+        # biggest safety intent must not win by its size.
+        if not any(is_known_word(w) for w in _WORD.findall(text)):
             return
         intent = (message.get(INTENT) or {}).get("name")
         chosen = safety_under_doubt(
