@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from iom.core import detection
-from iom.core.language import SUPPORTED, fold
+from iom.core.language import SUPPORTED, WORD, fold
 from iom.core.safety import KEEP, TRAFFICKING, safety_cue, safety_under_doubt
 from iom.core.transliteration import is_known_word
 from iom.rasa.nlu import lemmatizers
@@ -46,8 +45,6 @@ CONTACT_INTENT = "contact_iom"
 TRAFFICKING_TOPIC = "trafficking"
 OTHER_LANGUAGE_INTENT = "other_language"
 METADATA_FILE = "lemmatizer.json"
-# Words of a message: letters, with inner apostrophes or hyphens ("can't", "п'ять").
-_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*")
 
 
 def detection_of(message: Message) -> dict[str, Any]:
@@ -365,7 +362,7 @@ class SafetyNet(IntentOverride):
         # The classifier's doubt says something only about words it can read:
         # gibberish ("xqzt vbnm kjhg") leaves every intent near its prior, and the
         # biggest safety intent must not win by its size.
-        if not any(is_known_word(w) for w in _WORD.findall(text)):
+        if not any(is_known_word(w) for w in WORD.findall(text)):
             return
         intent = (message.get(INTENT) or {}).get("name")
         chosen = safety_under_doubt(
